@@ -1,0 +1,1 @@
+"""Pure journal core: no Telegram, no database, no clock reads."""

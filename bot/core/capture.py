@@ -1,0 +1,90 @@
+"""A message becomes notes: backdating prefixes, lists that nest, photos as images."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core.entities import Entity, escape_inline, to_markdown
+from bot.core.markdown import NoteDraft, markdown_to_drafts
+
+_BACKDATE = re.compile(
+    r"^\s*(yesterday|昨天|(\d{4})-(\d{1,2})-(\d{1,2}))\s*[:：]\s*", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Backdate:
+    """A day named at the start of a message, and how many UTF-16 units the prefix took."""
+
+    day: date
+    prefix_utf16: int
+    prefix_chars: int
+
+
+class BadBackdate(ValueError):
+    """The message starts like a date prefix but names no real day."""
+
+
+def find_backdate(text: str, today: date) -> Backdate | None:
+    """`yesterday: …` or `2021-4-8: …` at the start of a message names the day it belongs to."""
+    m = _BACKDATE.match(text)
+    if not m:
+        return None
+    if m.group(2) is None:
+        day = today - timedelta(days=1)
+    else:
+        try:
+            day = date(int(m.group(2)), int(m.group(3)), int(m.group(4)))
+        except ValueError as exc:
+            raise BadBackdate(m.group(1)) from exc
+    prefix = m.group(0)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in prefix)
+    return Backdate(day=day, prefix_utf16=units, prefix_chars=len(prefix))
+
+
+def strip_prefix(text: str, entities: list[Entity], bd: Backdate) -> tuple[str, list[Entity]]:
+    """Remove a backdate prefix and shift entity offsets to match."""
+    shifted: list[Entity] = []
+    for e in entities:
+        start = max(e.offset - bd.prefix_utf16, 0)
+        end = e.offset + e.length - bd.prefix_utf16
+        if end > start:
+            shifted.append(Entity(e.type, start, end - start, e.url, e.user_id, e.language))
+    return text[bd.prefix_chars :], shifted
+
+
+def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteDraft]:
+    """Notes for one message: the first paragraph is the bullet, its list items nest under it.
+
+    A message that starts with a list gives one bullet per top-level item.
+    """
+    md = to_markdown(text, entities or [], lists=True)
+    if not md.strip():
+        return []
+    drafts = markdown_to_drafts(md)
+    lead: list[str] = []
+    rest: list[NoteDraft] = []
+    for d in drafts:
+        if d.kind == "block" and not rest:
+            lead.append(d.text)
+        else:
+            if d.kind == "block":
+                d = NoteDraft(text=d.text)
+            rest.append(d)
+    if lead:
+        return [NoteDraft(text="\n\n".join(lead), children=rest)]
+    return rest
+
+
+def image_markdown(url: str, caption_md: str = "") -> str:
+    """An image note: the caption (if any) then `![](url)`, as the sample writes images."""
+    safe_url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    image = f"![]({safe_url})"
+    return f"{caption_md}\n{image}" if caption_md.strip() else image
+
+
+def plain_markdown(text: str) -> str:
+    """Escape plain text (a file name, a title) so markdown shows it literally."""
+    return escape_inline(text)

@@ -1,0 +1,72 @@
+"""Note trees → markdown in the journal's style (nested `*` bullets, `~~done~~` TODOs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from bot.core.markdown import NoteDraft
+
+
+def item_text(note: NoteDraft) -> str:
+    """The text as it appears after the marker: done TODOs are struck through."""
+    text = note.text
+    if note.done and "\n" not in text and not text.endswith("\\") and text.strip():
+        return f"~~{text}~~"
+    return text
+
+
+def _item_lines(note: NoteDraft, indent: int, marker: str, bullet: str) -> Iterator[str]:
+    first, *rest = item_text(note).split("\n")
+    pad = " " * indent
+    yield f"{pad}{marker} {first}".rstrip() if first else f"{pad}{marker}"
+    col = indent + len(marker) + 1
+    cont = " " * col
+    for line in rest:
+        yield cont + line if line else ""
+    yield from _list_lines(note.children, col, bullet)
+
+
+def _runs(notes: Iterable[NoteDraft]) -> Iterator[tuple[str, list[NoteDraft]]]:
+    """Group consecutive siblings into runs: ordered items, bullet items, or single blocks."""
+    run: list[NoteDraft] = []
+    kind = ""
+    for note in notes:
+        k = "block" if note.kind == "block" else ("ordered" if note.ordered else "bullet")
+        if run and (k != kind or k == "block"):
+            yield kind, run
+            run = []
+        kind = k
+        run.append(note)
+    if run:
+        yield kind, run
+
+
+def _list_lines(notes: list[NoteDraft], indent: int, bullet: str) -> Iterator[str]:
+    first = True
+    for kind, run in _runs(notes):
+        if not first:
+            yield ""  # a new run must not merge into the previous list
+        first = False
+        if kind == "block":  # only at the top level; nested blocks are written as items
+            for note in run:
+                yield from _item_lines(note, indent, bullet, bullet)
+            continue
+        for n, note in enumerate(run, start=1):
+            marker = f"{n}." if kind == "ordered" else bullet
+            yield from _item_lines(note, indent, marker, bullet)
+
+
+def render_body(notes: list[NoteDraft], bullet: str = "*") -> Iterator[str]:
+    """Lines of a day's (or section's) body: blocks as written, items as nested bullets."""
+    first = True
+    for kind, run in _runs(notes):
+        if not first:
+            yield ""
+        first = False
+        if kind == "block":
+            for note in run:
+                yield from note.text.split("\n")
+            continue
+        for n, note in enumerate(run, start=1):
+            marker = f"{n}." if kind == "ordered" else bullet
+            yield from _item_lines(note, 0, marker, bullet)
