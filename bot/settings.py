@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     day_starts_at: Annotated[time, NoDecode] = time(4, 0)
     media_dir: Path = Path("data/media")
+    media_url: str = "media/"
+    rate_limit: int = Field(default=30, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_time: Annotated[time | None, NoDecode] = time(21, 30)
     reminder_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)

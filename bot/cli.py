@@ -1,0 +1,73 @@
+"""The `rizhilu` command: run the bot, export and import journals."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.core.clock import SystemClock
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("rizhilu")
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from bot.telegram.intake import IntakeStopped
+    from bot.telegram.runner import run_bot
+
+    token = settings.token()
+    setup_logging(settings.log_level, token)
+    try:
+        asyncio.run(run_bot(settings, SystemClock(), handle_signals=True))
+    except IntakeStopped:
+        print("error: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.engine import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rizhilu", description="日知录: a Telegram bot that keeps a daily work journal."
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(func=_cmd_run)
+    mig = sub.add_parser("migrate", help="apply database migrations and exit")
+    mig.set_defaults(func=_cmd_migrate)
+    from bot import cli_journal
+
+    cli_journal.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.env_file)
+        result: int = args.func(settings, args)
+        return result
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Telegram adapter: reads updates, calls the core and storage, replies."""

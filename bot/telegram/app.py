@@ -1,0 +1,97 @@
+"""Builds the python-telegram-bot Application and registers the handlers by feature."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.telegram.handlers import access, commands, errors, notes
+from bot.telegram.services import KEY, Services
+
+COMMANDS = [
+    BotCommand("today", "Today's entry"),
+    BotCommand("day", "Another day: /day 2021-4-8"),
+    BotCommand("undo", "Remove the last note"),
+    BotCommand("done", "Reply to a note to mark it done"),
+    BotCommand("week", "Weekly digest"),
+    BotCommand("remind", "Evening reminder: /remind 21:30 | off"),
+    BotCommand("digest", "Scheduled digest: /digest sun 20:00 | off"),
+    BotCommand("export", "The journal as markdown"),
+    BotCommand("tz", "Time zone: /tz Asia/Shanghai"),
+    BotCommand("settings", "Your settings"),
+    BotCommand("help", "How it works"),
+]
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+
+PRIVATE_NEW = filters.UpdateType.MESSAGE
+PRIVATE_EDIT = filters.UpdateType.EDITED_MESSAGE
+IMAGES = filters.PHOTO | filters.Document.IMAGE
+
+
+async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    await app.bot.set_my_commands(COMMANDS)
+
+
+def build_application(svc: Services, *, own_intake: bool) -> Application:  # type: ignore[type-arg]
+    """The Application; with own_intake PTB's updater is off and the inbox feeds updates."""
+    settings = svc.settings
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder()
+        .token(settings.token())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .concurrent_updates(False)
+        .post_init(post_init)
+    )
+    if settings.rate_limit > 0:
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3)
+        )
+    if own_intake:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data[KEY] = svc
+    register(app)
+    return app
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in the order they are tried."""
+    app.add_handler(TypeHandler(Update, access.gatekeeper), group=-1)
+    cmd = [
+        ("start", commands.start),
+        ("help", commands.help_),
+        ("today", commands.today),
+        ("day", commands.day),
+        ("undo", commands.undo),
+        ("done", commands.done),
+        ("tz", commands.tz),
+        ("settings", commands.settings_),
+    ]
+    for name, callback in cmd:
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE_NEW))
+    from bot.telegram.handlers import export, reminders  # features that add commands
+
+    export.register(app)
+    reminders.register(app)
+    text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
+    app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))
+    app.add_handler(MessageHandler(PRIVATE_EDIT & text_or_image, notes.capture))
+    app.add_handler(
+        MessageHandler(PRIVATE_NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, notes.unsupported)
+    )
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,24 @@
+"""The last resort: a one-line apology in the chat, the full trace in the log."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot import texts
+from bot.telegram.services import Context
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    log.error("handler failed", exc_info=context.error)
+    if isinstance(context.error, Forbidden):
+        return
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        except TelegramError:
+            log.warning("could not send the apology", exc_info=True)

@@ -1,0 +1,69 @@
+"""Runs the bot: migrations, the Application, the intake, and a clean stop on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.core.clock import Clock
+from bot.settings import Settings
+from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
+from bot.telegram.intake import Intake
+from bot.telegram.services import Services
+from storage.engine import make_engine, migrate, session_factory
+from storage.inbox import Inbox
+from storage.journal import Journal
+
+log = logging.getLogger(__name__)
+
+
+async def run_bot(
+    settings: Settings,
+    clock: Clock,
+    stop: asyncio.Event | None = None,
+    *,
+    handle_signals: bool = False,
+) -> None:
+    """Serve until `stop` is set (or SIGINT/SIGTERM with handle_signals)."""
+    stop = stop or asyncio.Event()
+    engine = make_engine(settings.database_url)
+    await asyncio.to_thread(migrate, engine)
+    sessions = session_factory(engine)
+    svc = Services(settings=settings, clock=clock, journal=Journal(sessions, clock), extras={})
+    own_intake = settings.intake == "inbox"
+    app = build_application(svc, own_intake=own_intake)
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.initialize()
+        await post_init(app)  # run_polling would call it; we drive the Application ourselves
+        await app.start()
+        log.info("rizhilu is running (%s intake)", settings.intake)
+        if own_intake:
+            intake = Intake(
+                app,
+                Inbox(sessions, clock),
+                allowed_updates=list(ALLOWED_UPDATES),
+                poll_timeout=settings.poll_timeout,
+            )
+            svc.extras["intake"] = intake
+            await intake.run(stop)
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                allowed_updates=list(ALLOWED_UPDATES), timeout=settings.poll_timeout
+            )
+            await stop.wait()
+            await app.updater.stop()
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        engine.dispose()
+        log.info("rizhilu stopped")

@@ -1,0 +1,69 @@
+"""Every user-facing text in one place."""
+
+from __future__ import annotations
+
+WELCOME = """\
+日知录 · a record of what you learn each day
+
+Send me anything and it becomes a bullet in today's entry.
+• Reply to one of your notes to nest under it.
+• A message with a list (- item) keeps its nesting.
+• Bold, italic, code, links survive as markdown. Photos become images.
+• Edit a message and the bullet changes with it.
+• Start with "yesterday:" or "2021-4-8:" to file a note on another day.
+• Notes sent before {day_start} count for the previous day.
+
+Your time zone is {tz}. /help lists the commands."""
+
+HELP = """\
+Commands
+/today — today's entry
+/day DATE — another day (2021-4-8, yesterday, -3)
+/undo — remove the last note you sent
+/done — reply to a note to mark it done (/done off to reopen)
+/tz Area/City — show or set your time zone
+/remind 21:30 | off — the evening reminder
+/week [N | 2021-W14] — the weekly digest
+/digest sun 20:00 | off — get the digest every week
+/export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as a markdown file
+/settings — your settings"""
+
+STRANGER = """\
+This is a private journal bot. Your Telegram user id is {user_id}.
+To use it, its owner adds that id to ALLOWED_USER_IDS."""
+
+GROUP_LEAVE = "I keep private journals only, so I'm leaving this group."
+UNSUPPORTED = "I can only keep text and photos as notes. Nothing was stored."
+EMPTY = "That message has no text to keep. Nothing was stored."
+TOO_LONG_NOTE = "Stored. (It was long, so it may be split when shown.)"
+ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"
+BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
+FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
+
+DAY_EMPTY = "Nothing logged for {day} yet."
+DAY_HEADER = "{day}"
+BAD_DAY = "I could not read “{arg}” as a day. Try 2021-4-8, yesterday or -2."
+
+UNDO_DONE = "Removed: {text}"
+UNDO_NOTHING = "There is nothing to undo."
+
+DONE_NEEDS_REPLY = "Reply to one of your notes with /done to mark it done."
+DONE_MARKED = "Done: {text}"
+DONE_REOPENED = "Reopened: {text}"
+DONE_NOT_FOUND = "That message is not one of your notes."
+
+TZ_SHOW = "Your time zone is {tz} (it is {local} there now). Change it with /tz Area/City."
+TZ_SET = "Time zone set to {tz}. It is {local} there now."
+TZ_BAD = "“{arg}” is not a time zone I know. Use a name like Asia/Shanghai or Europe/Berlin."
+
+SETTINGS = """\
+Settings
+Time zone: {tz}
+Day starts at: {day_start}
+Reminder: {reminder}
+Digest: {digest}
+Notes kept: {notes}"""
+
+EDIT_STALE = ""  # edits older than what is stored are ignored silently
+
+SENT_AS_FILE = "That is long, so here it is as a file."

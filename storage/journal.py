@@ -1,0 +1,414 @@
+"""Journal repository: users, days and notes, with idempotent writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.clock import Clock
+from bot.core.days import DayRange
+from bot.core.markdown import NoteDraft
+from storage.models import Action, Entry, Note, User
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A snapshot of a user's preferences, detached from the database."""
+
+    id: int
+    chat_id: int | None
+    timezone: str
+    reminder_time: str | None
+    reminder_mode: str
+    snoozed_until: datetime | None
+    digest_weekday: int | None
+    digest_time: str | None
+    blocked: bool
+    created_at: datetime
+
+
+def _info(u: User) -> UserInfo:
+    return UserInfo(
+        id=u.id,
+        chat_id=u.chat_id,
+        timezone=u.timezone,
+        reminder_time=u.reminder_time,
+        reminder_mode=u.reminder_mode,
+        snoozed_until=u.snoozed_until,
+        digest_weekday=u.digest_weekday,
+        digest_time=u.digest_time,
+        blocked=u.blocked,
+        created_at=u.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What happened to a message: stored (new), duplicate, updated, stale or missing."""
+
+    status: str
+    day: date | None = None
+    note_id: int | None = None
+    parent_text: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message came from."""
+
+    user_id: int
+    chat_id: int
+    message_id: int
+    at: datetime
+
+
+class Journal:
+    """Reads and writes the journal; every method runs in its own transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    # ------------------------------------------------------------------ users
+
+    def ensure_user(
+        self, user_id: int, chat_id: int, name: str, timezone: str, reminder_time: str | None
+    ) -> UserInfo:
+        """Get a user, creating them with defaults; writing again un-blocks them."""
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                user = User(
+                    id=user_id,
+                    chat_id=chat_id,
+                    name=name[:200],
+                    timezone=timezone,
+                    reminder_time=reminder_time,
+                    reminder_mode="always",
+                    blocked=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(user)
+                try:
+                    s.flush()
+                except IntegrityError:
+                    s.rollback()
+                    return self.ensure_user(user_id, chat_id, name, timezone, reminder_time)
+            elif user.blocked or user.chat_id != chat_id:
+                user.blocked = False
+                user.chat_id = chat_id
+                user.updated_at = now
+            return _info(user)
+
+    def get_user(self, user_id: int) -> UserInfo | None:
+        with self._sessions() as s:
+            user = s.get(User, user_id)
+            return _info(user) if user else None
+
+    def update_user(self, user_id: int, **fields: object) -> UserInfo:
+        """Change preferences (timezone, reminder_time, reminder_mode, digest_*, blocked…)."""
+        allowed = {
+            "timezone", "reminder_time", "reminder_mode", "snoozed_until",
+            "digest_weekday", "digest_time", "blocked", "front_matter", "title",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown user fields: {sorted(unknown)}")
+        with self._sessions.begin() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise LookupError(f"no user {user_id}")
+            for key, value in fields.items():
+                setattr(user, key, value)
+            user.updated_at = self._clock.now()
+            return _info(user)
+
+    def all_users(self) -> list[UserInfo]:
+        with self._sessions() as s:
+            return [_info(u) for u in s.scalars(select(User).order_by(User.id))]
+
+    # ------------------------------------------------------------------ entries
+
+    @staticmethod
+    def entry_for(s: Session, user_id: int, days: DayRange, now: datetime) -> Entry:
+        """Get or create the entry of a day (or range) inside an open transaction."""
+        found = s.scalar(select(Entry).where(Entry.user_id == user_id, Entry.key == days.key))
+        if found is not None:
+            return found
+        entry = Entry(
+            user_id=user_id,
+            kind="day",
+            key=days.key,
+            start_date=days.start,
+            end_date=days.end,
+            level=2,
+            position=0,
+            created_at=now,
+        )
+        try:
+            with s.begin_nested():
+                s.add(entry)
+        except IntegrityError:
+            found = s.scalar(select(Entry).where(Entry.user_id == user_id, Entry.key == days.key))
+            assert found is not None
+            return found
+        return entry
+
+    @staticmethod
+    def _next_position(s: Session, entry_id: int, parent_id: int | None) -> int:
+        parent_clause = Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        top = s.scalar(
+            select(func.max(Note.position)).where(Note.entry_id == entry_id, parent_clause)
+        )
+        return 0 if top is None else top + 1
+
+    @staticmethod
+    def _shift(s: Session, entry_id: int, parent_id: int | None, after: int, by: int) -> None:
+        if by <= 0:
+            return
+        parent_clause = Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        s.execute(
+            update(Note)
+            .where(Note.entry_id == entry_id, parent_clause, Note.position > after)
+            .values(position=Note.position + by)
+        )
+
+    # ------------------------------------------------------------------ notes
+
+    def _insert_tree(
+        self,
+        s: Session,
+        ref: MessageRef | None,
+        entry_id: int,
+        parent_id: int | None,
+        position: int,
+        draft: NoteDraft,
+        part: int,
+        now: datetime,
+        source_key: str | None = None,
+    ) -> tuple[Note, int]:
+        note = Note(
+            user_id=ref.user_id if ref else 0,
+            entry_id=entry_id,
+            parent_id=parent_id,
+            position=position,
+            kind=draft.kind,
+            ordered=draft.ordered,
+            done=draft.done,
+            text=draft.text,
+            chat_id=ref.chat_id if ref else None,
+            message_id=ref.message_id if ref else None,
+            part=part,
+            source_key=source_key,
+            sent_at=ref.at if ref else None,
+            created_at=now,
+        )
+        s.add(note)
+        s.flush()
+        part += 1
+        for i, child in enumerate(draft.children):
+            _, part = self._insert_tree(s, ref, entry_id, note.id, i, child, part, now)
+        return note, part
+
+    def _root(self, s: Session, chat_id: int, message_id: int) -> Note | None:
+        return s.scalar(
+            select(Note).where(
+                Note.chat_id == chat_id, Note.message_id == message_id, Note.part == 0
+            )
+        )
+
+    def add_message(
+        self,
+        ref: MessageRef,
+        day: date,
+        drafts: list[NoteDraft],
+        reply_to: int | None = None,
+    ) -> Stored:
+        """Store a message's notes once; a reply nests under the note it answers."""
+        if not drafts:
+            raise ValueError("a message with nothing to store")
+        now = self._clock.now()
+        try:
+            with self._sessions.begin() as s:
+                existing = self._root(s, ref.chat_id, ref.message_id)
+                if existing is not None:
+                    return Stored("duplicate", note_id=existing.id)
+                parent = None
+                if reply_to is not None:
+                    parent = self._root(s, ref.chat_id, reply_to)
+                    if parent is not None and parent.deleted_at is not None:
+                        parent = None
+                if parent is not None:
+                    entry = s.get(Entry, parent.entry_id)
+                    assert entry is not None
+                    parent_id: int | None = parent.id
+                else:
+                    entry = self.entry_for(s, ref.user_id, DayRange.single(day), now)
+                    parent_id = None
+                position = self._next_position(s, entry.id, parent_id)
+                part = 0
+                root: Note | None = None
+                for i, draft in enumerate(drafts):
+                    note, part = self._insert_tree(
+                        s, ref, entry.id, parent_id, position + i, draft, part, now
+                    )
+                    root = root or note
+                assert root is not None
+                return Stored(
+                    "stored",
+                    day=entry.start_date,
+                    note_id=root.id,
+                    parent_text=parent.text if parent else None,
+                )
+        except IntegrityError:
+            return Stored("duplicate")  # another delivery of the same message won the race
+
+    def edit_message(
+        self, ref: MessageRef, drafts: list[NoteDraft], day: date, reply_to: int | None = None
+    ) -> Stored:
+        """Replace a message's notes in place if the edit is newer; store it if never seen."""
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            root = self._root(s, ref.chat_id, ref.message_id)
+            if root is None:
+                pass
+            elif root.deleted_at is not None:
+                return Stored("missing")
+            elif (root.edited_at or root.sent_at or root.created_at) >= ref.at:
+                return Stored("stale", note_id=root.id)
+            elif not drafts:
+                return Stored("empty", note_id=root.id)
+            else:
+                s.execute(
+                    delete(Note).where(
+                        Note.chat_id == ref.chat_id,
+                        Note.message_id == ref.message_id,
+                        Note.part > 0,
+                    )
+                )
+                first, *siblings = drafts
+                root.text = first.text
+                root.ordered = first.ordered
+                root.done = first.done or root.done
+                root.kind = first.kind
+                root.edited_at = ref.at
+                others = s.scalars(
+                    select(Note)
+                    .where(Note.parent_id == root.id, Note.part == 0)
+                    .order_by(Note.position, Note.id)
+                ).all()
+                for i, other in enumerate(others):  # replies keep their order after the parts
+                    other.position = len(first.children) + i
+                part = 1
+                for i, child in enumerate(first.children):
+                    _, part = self._insert_tree(s, ref, root.entry_id, root.id, i, child, part, now)
+                self._shift(s, root.entry_id, root.parent_id, root.position, len(siblings))
+                for i, sib in enumerate(siblings, start=1):
+                    note, part = self._insert_tree(
+                        s, ref, root.entry_id, root.parent_id, root.position + i, sib, part, now
+                    )
+                    note.edited_at = ref.at
+                entry = s.get(Entry, root.entry_id)
+                return Stored("updated", day=entry.start_date if entry else None, note_id=root.id)
+        if not drafts:
+            return Stored("empty")
+        result = self.add_message(ref, day, drafts, reply_to)
+        return Stored("created", day=result.day, note_id=result.note_id)
+
+    def undo_last(self, user_id: int, chat_id: int, command_message_id: int) -> str | None:
+        """Soft-delete the newest note the user sent; a replay of the same /undo does nothing more."""
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            done = s.get(Action, (chat_id, command_message_id))
+            if done is not None:
+                return done.result or None
+            root = s.scalar(
+                select(Note)
+                .where(
+                    Note.user_id == user_id,
+                    Note.part == 0,
+                    Note.message_id.is_not(None),
+                    Note.deleted_at.is_(None),
+                )
+                .order_by(Note.created_at.desc(), Note.id.desc())
+                .limit(1)
+            )
+            removed = ""
+            if root is not None:
+                s.execute(
+                    update(Note)
+                    .where(Note.chat_id == root.chat_id, Note.message_id == root.message_id)
+                    .values(deleted_at=now)
+                )
+                removed = root.text
+            s.add(
+                Action(
+                    chat_id=chat_id,
+                    message_id=command_message_id,
+                    kind="undo",
+                    result=removed,
+                    created_at=now,
+                )
+            )
+            return removed or None
+
+    def set_done(self, chat_id: int, message_id: int, done: bool) -> str | None:
+        """Mark the note of a message as a done (or open) TODO; returns its text."""
+        with self._sessions.begin() as s:
+            root = self._root(s, chat_id, message_id)
+            if root is None or root.deleted_at is not None:
+                return None
+            root.done = done
+            return root.text
+
+    # ------------------------------------------------------------------ reading
+
+    def day_notes(self, user_id: int, day: date) -> list[NoteDraft]:
+        """The note tree of one day (entries that are exactly that day)."""
+        with self._sessions() as s:
+            entry = s.scalar(
+                select(Entry).where(Entry.user_id == user_id, Entry.key == day.isoformat())
+            )
+            if entry is None:
+                return []
+            rows = s.execute(
+                select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
+                .where(Note.entry_id == entry.id, Note.deleted_at.is_(None))
+                .order_by(Note.position, Note.id)
+            ).all()
+        return build_tree(rows)
+
+    def count_notes(self, user_id: int, *, include_deleted: bool = False) -> int:
+        with self._sessions() as s:
+            q = select(func.count()).select_from(Note).where(Note.user_id == user_id)
+            if not include_deleted:
+                q = q.where(Note.deleted_at.is_(None))
+            return int(s.scalar(q) or 0)
+
+
+def build_tree(
+    rows: Iterable[tuple[int, int | None, str, bool, bool, str]],
+) -> list[NoteDraft]:
+    """Rows (id, parent_id, kind, ordered, done, text), parents before or after children."""
+    nodes: dict[int, NoteDraft] = {}
+    parents: list[tuple[int, int | None]] = []
+    for nid, parent_id, kind, ordered, done, text in rows:
+        nodes[nid] = NoteDraft(
+            text=text, kind="block" if kind == "block" else "item", ordered=ordered, done=done
+        )
+        parents.append((nid, parent_id))
+    roots: list[NoteDraft] = []
+    for nid, parent_id in parents:
+        if parent_id is None:
+            roots.append(nodes[nid])
+        elif parent_id in nodes:
+            nodes[parent_id].children.append(nodes[nid])
+        # else: the parent was deleted, so this subtree is hidden too
+    return roots

@@ -1,0 +1,123 @@
+"""Fixtures: a temporary SQLite journal, a fixed clock, the fake Bot API and a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.clock import FixedClock, SystemClock
+from bot.settings import Settings, load_settings
+from storage.engine import make_engine, migrate, session_factory
+from storage.journal import Journal
+from tests.fakebot import FakeBotAPI
+
+USER = 1001
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2021, 4, 8, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'journal.db'}"
+
+
+@pytest.fixture
+def journal(db_url: str, clock: FixedClock) -> Iterator[Journal]:
+    engine = make_engine(db_url)
+    migrate(engine)
+    yield Journal(session_factory(engine), clock)
+    engine.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    api = FakeBotAPI().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, fake: FakeBotAPI, db_url: str) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "telegram_bot_token": fake.token,
+            "database_url": db_url,
+            "telegram_base_url": fake.base_url,
+            "telegram_base_file_url": fake.base_file_url,
+            "allowed_user_ids": str(USER),
+            "timezone": "UTC",
+            "media_dir": tmp_path / "media",
+            "rate_limit": 0,
+            "poll_timeout": 1,
+            "reminder_time": "",
+        }
+        values.update(overrides)
+        return load_settings(None, **values)
+
+    return build
+
+
+class RunningBot:
+    """A bot served in the test's event loop, stopped at the end of the test."""
+
+    def __init__(self, fake: FakeBotAPI) -> None:
+        self.fake = fake
+        self.task: asyncio.Task[None] | None = None
+        self.stop_event = asyncio.Event()
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.task is not None and self.task.done():
+                self.task.result()
+                raise AssertionError("the bot stopped")
+            await asyncio.sleep(0.02)
+        raise AssertionError("timed out")
+
+    async def reacted(self, count: int, timeout: float = 10.0) -> None:
+        await self.until(lambda: len(self.fake.calls_to("setMessageReaction")) >= count, timeout)
+
+    async def replies(self, count: int, timeout: float = 10.0) -> list[str]:
+        await self.until(lambda: len(self.fake.sent_texts()) >= count, timeout)
+        return self.fake.sent_texts()
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, timeout=15)
+
+
+@pytest.fixture
+async def start_bot(
+    fake: FakeBotAPI, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Callable[..., Any]]:
+    from bot.telegram.runner import run_bot
+
+    bots: list[RunningBot] = []
+
+    async def start(clock: Any = None, **overrides: Any) -> RunningBot:
+        settings = make_settings(**overrides)
+        running = RunningBot(fake)
+        running.task = asyncio.create_task(
+            run_bot(settings, clock or SystemClock(), running.stop_event)
+        )
+        await running.until(lambda: bool(fake.calls_to("setMyCommands")))
+        bots.append(running)
+        return running
+
+    yield start
+    for running in bots:
+        with contextlib.suppress(Exception):
+            await running.stop()
