@@ -24,7 +24,9 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_bot(settings, SystemClock(), handle_signals=True))
     except IntakeStopped:
-        print("error: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr)
+        print(
+            "error: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         pass

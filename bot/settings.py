@@ -112,6 +112,11 @@ class Settings(BaseSettings):
             return None
         return parse_hhmm(text)
 
+    @field_validator("export_front_matter", mode="before")
+    @classmethod
+    def _front_matter(cls, value: object) -> object:
+        return None if value is None or str(value).strip() == "" else value
+
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: str) -> str:
@@ -139,7 +144,7 @@ class Settings(BaseSettings):
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Build Settings from the environment (and `.env`), turning errors into SettingsError."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -42,8 +42,8 @@ class Inbox:
         with self._sessions.begin() as s:
             dialect = s.get_bind().dialect.name
             ins = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt = ins(InboxUpdate).values(rows).on_conflict_do_nothing(
-                index_elements=["update_id"]
+            stmt = (
+                ins(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
             )
             result = s.execute(stmt)
             return int(getattr(result, "rowcount", 0) or 0)
@@ -64,9 +64,7 @@ class Inbox:
             return
         with self._sessions.begin() as s:
             s.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.id.in_(ids))
-                .values(done_at=self._clock.now())
+                update(InboxUpdate).where(InboxUpdate.id.in_(ids)).values(done_at=self._clock.now())
             )
 
     def purge(self, older_than: timedelta = timedelta(days=7)) -> int:

@@ -163,7 +163,9 @@ class Journal:
 
     @staticmethod
     def _next_position(s: Session, entry_id: int, parent_id: int | None) -> int:
-        parent_clause = Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        parent_clause = (
+            Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        )
         top = s.scalar(
             select(func.max(Note.position)).where(Note.entry_id == entry_id, parent_clause)
         )
@@ -173,7 +175,9 @@ class Journal:
     def _shift(s: Session, entry_id: int, parent_id: int | None, after: int, by: int) -> None:
         if by <= 0:
             return
-        parent_clause = Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        parent_clause = (
+            Note.parent_id.is_(None) if parent_id is None else Note.parent_id == parent_id
+        )
         s.execute(
             update(Note)
             .where(Note.entry_id == entry_id, parent_clause, Note.position > after)
@@ -323,7 +327,7 @@ class Journal:
         return Stored("created", day=result.day, note_id=result.note_id)
 
     def undo_last(self, user_id: int, chat_id: int, command_message_id: int) -> str | None:
-        """Soft-delete the newest note the user sent; a replay of the same /undo does nothing more."""
+        """Soft-delete the newest note the user sent; replaying the same /undo does no more."""
         now = self._clock.now()
         with self._sessions.begin() as s:
             done = s.get(Action, (chat_id, command_message_id))

@@ -188,6 +188,13 @@ class FakeBotAPI:
         self.push({"message": msg})
         return msg
 
+    def command(self, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
+        """The user sends a /command (with its bot_command entity)."""
+        length = len(text.split(" ", 1)[0])
+        return self.send(
+            user_id, text, entities=[{"type": "bot_command", "offset": 0, "length": length}], **kw
+        )
+
     def edit(self, msg: dict[str, Any], text: str, *, edit_date: int | None = None) -> None:
         edited = dict(msg, text=text, edit_date=edit_date or self.now() + 1)
         edited.pop("entities", None)

@@ -2,25 +2,209 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from bot import texts
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
 
+STRANGER_ID = 2002
 
-async def test_conversation(fake: FakeBotAPI, start_bot: Any, make_settings: Any) -> None:
+
+async def today(bot: Any, fake: FakeBotAPI) -> str:
+    before = len(fake.sent_texts()) + len(fake.calls_to("sendDocument"))
+    fake.command(USER, "/today")
+    await bot.until(lambda: len(fake.sent_texts()) + len(fake.calls_to("sendDocument")) > before)
+    return fake.sent_texts()[-1]
+
+
+async def test_conversation(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot()
-    assert fake.calls_to("getMe")
-    assert [c["command"] for c in fake.calls_to("setMyCommands")[0].params["commands"]][0] == "today"
-    fake.send(USER, "/start", entities=[{"type": "bot_command", "offset": 0, "length": 6}])
-    await bot.replies(1)
-    first = fake.send(USER, "Read the ScanNet paper", entities=[{"type": "bold", "offset": 9, "length": 7}])
+    commands = fake.calls_to("setMyCommands")[0].params["commands"]
+    assert {"today", "day", "undo", "tz", "settings", "help"} <= {c["command"] for c in commands}
+    fake.command(USER, "/start")
+    assert "日知录" in (await bot.replies(1))[0]
+    assert fake.calls_to("getMe") and fake.calls_to("deleteWebhook")
+    first = fake.send(
+        USER, "Read the ScanNet paper", entities=[{"type": "bold", "offset": 9, "length": 7}]
+    )
     await bot.reacted(1)
     fake.send(USER, "the label mapping is off", reply_to=first["message_id"])
     await bot.reacted(2)
-    fake.send(USER, "/today", entities=[{"type": "bot_command", "offset": 0, "length": 6}])
-    texts = await bot.replies(2)
-    assert "* Read the **ScanNet** paper\n  * the label mapping is off" in texts[-1]
+    shown = await today(bot, fake)
+    assert shown.endswith("* Read the **ScanNet** paper\n  * the label mapping is off")
     reaction = fake.calls_to("setMessageReaction")[0].params
     assert reaction["reaction"] == [{"type": "emoji", "emoji": "✍"}]
-    await bot.stop()
+
+
+async def test_edit_changes_the_bullet_not_adds_one(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    msg = fake.send(USER, "frist draft")
+    await bot.reacted(1)
+    fake.edit(msg, "first draft")
+    fake.send(USER, "second")
+    await bot.reacted(2)
+    assert (await today(bot, fake)).endswith("* first draft\n* second")
+
+
+async def test_same_message_twice_is_stored_once(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    msg = fake.message(USER, "only once")
+    fake.push({"message": msg})
+    fake.push({"message": msg})
+    await bot.reacted(2)
+    assert (await today(bot, fake)).endswith("* only once")
+
+
+async def test_list_message_nests(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    fake.send(USER, "Meeting\n- budget\n  - Q3\n- hiring")
+    await bot.reacted(1)
+    assert (await today(bot, fake)).endswith("* Meeting\n  * budget\n    * Q3\n  * hiring")
+
+
+async def test_backdating(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    fake.send(USER, "2021-4-8: fixed the loader")
+    await bot.reacted(1)
+    fake.command(USER, "/day 2021-4-8")
+    replies = await bot.replies(1)
+    assert replies[-1].endswith("* fixed the loader")
+    fake.send(USER, "2021-2-30: nope")
+    replies = await bot.replies(2)
+    assert "not a real date" in replies[-1]
+
+
+async def test_groups_are_left_and_nothing_stored(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    fake.send(USER, "hello group", chat_type="group", chat_id=-100)
+    await bot.until(lambda: bool(fake.calls_to("leaveChat")))
+    assert int(fake.calls_to("leaveChat")[0].params["chat_id"]) == -100
+    assert not fake.calls_to("setMessageReaction")
+    assert "no text" not in " ".join(fake.sent_texts())
+    assert "Nothing logged" in await today(bot, fake)
+
+
+async def test_strangers_get_their_id_and_nothing_is_stored(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    fake.send(STRANGER_ID, "let me in")
+    replies = await bot.replies(1)
+    assert str(STRANGER_ID) in replies[0] and "ALLOWED_USER_IDS" in replies[0]
+    assert not fake.calls_to("setMessageReaction")
+
+
+async def test_empty_allow_list_lets_nobody_in(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot(allowed_user_ids="")
+    fake.send(USER, "hello")
+    replies = await bot.replies(1)
+    assert str(USER) in replies[0]
+    assert not fake.calls_to("setMessageReaction")
+
+
+async def test_unsupported_messages_get_a_polite_reply(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    sticker = {
+        "file_id": "st1",
+        "file_unique_id": "ust1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    fake.send(USER, None, extra={"sticker": sticker})
+    assert (await bot.replies(1))[0] == texts.UNSUPPORTED
+
+
+async def test_photo_becomes_an_image(fake: FakeBotAPI, start_bot: Any, tmp_path: Path) -> None:
+    bot = await start_bot()
+    fake.add_file("ph1", b"\xff\xd8jpegdata")
+    photo = [
+        {"file_id": "ph0", "file_unique_id": "small", "width": 90, "height": 90, "file_size": 10},
+        {
+            "file_id": "ph1",
+            "file_unique_id": "AgADbig",
+            "width": 900,
+            "height": 900,
+            "file_size": 11,
+        },
+    ]
+    fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
+    await bot.reacted(1)
+    shown = await today(bot, fake)
+    assert "* whiteboard\n  ![](media/" in shown and "AgADbig.jpg)" in shown
+    saved = list((tmp_path / "media").rglob("AgADbig.jpg"))
+    assert saved and saved[0].read_bytes() == b"\xff\xd8jpegdata"
+
+
+async def test_handler_error_apologises(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    photo = [{"file_id": "missing", "file_unique_id": "m", "width": 9, "height": 9}]
+    fake.send(USER, None, extra={"photo": photo})
+    assert (await bot.replies(1))[0] == texts.ERROR
+    fake.send(USER, "still alive")
+    await bot.reacted(1)
+
+
+async def test_undo_tz_settings(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    fake.send(USER, "keep")
+    fake.send(USER, "oops")
+    await bot.reacted(2)
+    fake.command(USER, "/undo")
+    assert (await bot.replies(1))[-1] == "Removed: oops"
+    assert (await today(bot, fake)).endswith("* keep")
+    fake.command(USER, "/tz Mars/Base")
+    assert "not a time zone" in (await bot.replies(3))[-1]
+    fake.command(USER, "/tz Asia/Shanghai")
+    assert "Asia/Shanghai" in (await bot.replies(4))[-1]
+    fake.command(USER, "/tz")
+    assert "Asia/Shanghai" in (await bot.replies(5))[-1]
+    fake.command(USER, "/settings")
+    assert "Notes kept: 1" in (await bot.replies(6))[-1]
+    fake.command(USER, "/day someday")
+    assert "could not read" in (await bot.replies(7))[-1]
+
+
+async def test_hostile_inputs_are_kept_safely(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    hostile = [
+        "x" * 4096,
+        "👩‍💻 emoji ZWJ and שלום RTL",
+        "nul\x00 and \x07bell",
+        "windows\r\nline",
+        "## 2021-01-01",
+        "```\nunterminated fence",
+        "",
+    ]
+    for text in hostile[:-1]:
+        fake.send(USER, text)
+    await bot.reacted(len(hostile) - 1)
+    fake.send(USER, "   ")
+    assert texts.EMPTY in await bot.replies(1)
+    fake.command(USER, "/today")
+    await bot.until(lambda: len(fake.sent_texts()) >= 3)
+    shown = "\n".join(fake.sent_texts()[1:])
+    assert "\\## 2021-01-01" in shown and "nul and bell" in shown and "windows\n  line" in shown
+    assert all(len(t) <= 4096 for t in fake.sent_texts())
+
+
+async def test_long_day_is_split_or_sent_as_file(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    for i in range(3):
+        fake.send(USER, f"{i} " + "y" * 3000)
+    await bot.reacted(3)
+    fake.command(USER, "/today")
+    await bot.until(lambda: len(fake.sent_texts()) >= 3)
+    assert all(len(t) <= 4096 for t in fake.sent_texts())
+    assert "".join(fake.sent_texts()).count("y" * 3000) == 3
+    for i in range(3, 12):
+        fake.send(USER, f"{i} " + "z" * 3000)
+    await bot.reacted(12)
+    fake.command(USER, "/today")
+    await bot.until(lambda: bool(fake.calls_to("sendDocument")))
+    doc = fake.calls_to("sendDocument")[0].params["document"]
+    assert doc["filename"].endswith(".md") and b"11 zzz" in doc["data"]

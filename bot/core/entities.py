@@ -145,9 +145,13 @@ def _code_span(code: str) -> str:
     code = code.replace("\n", " ")
     longest = max((len(r) for r in re.findall(r"`+", code)), default=0)
     ticks = "`" * (longest + 1)
-    pad = " " if code.startswith("`") or code.endswith("`") or (
-        code.startswith(" ") and code.endswith(" ") and code.strip()
-    ) else ""
+    pad = (
+        " "
+        if code.startswith("`")
+        or code.endswith("`")
+        or (code.startswith(" ") and code.endswith(" ") and code.strip())
+        else ""
+    )
     return f"{ticks}{pad}{code}{pad}{ticks}"
 
 
@@ -170,6 +174,9 @@ def _link_target(url: str | None) -> str | None:
             return None
     url = quote(url, safe="/:?#[]@!$&'*+,;=%~.-_")
     return url.replace("(", "%28").replace(")", "%29")
+
+
+_AUTOLINKABLE = re.compile(r"^(?:https?|ftp)://[^\s<>`\\]+$", re.IGNORECASE)
 
 
 class _Writer:
@@ -215,9 +222,13 @@ class _Writer:
         if id(span) in self.dropped:
             return self.render(span.children, span.start, span.end)
         if span.kind == "code":
-            return _code_span(inner_text) if inner_text.strip() else self.plain(span.start, span.end)
+            return (
+                _code_span(inner_text) if inner_text.strip() else self.plain(span.start, span.end)
+            )
         if span.kind == "pre":
             return "\n" + _fence(inner_text, span.language) + "\n"
+        if span.kind == "url" and not span.children and _AUTOLINKABLE.match(inner_text):
+            return f"<{inner_text}>"
         if span.kind in _LINKS:
             target = _link_target(span.url if span.kind != "url" else inner_text)
             inner = self.render(span.children, span.start, span.end)
@@ -325,9 +336,7 @@ def parsed_styles(md: str) -> list[tuple[str, frozenset[str]]]:
                     active.reverse()
             elif tok.type == "code_inline":
                 emit(tok.content, frozenset([*active, "code"]))
-            elif tok.type == "text":
-                emit(tok.content, frozenset(active))
-            elif tok.type == "image":
+            elif tok.type == "text" or tok.type == "image":
                 emit(tok.content, frozenset(active))
 
     for tok in note_parser().parse(md):

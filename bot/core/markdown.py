@@ -16,7 +16,7 @@ NoteKind = Literal["item", "block"]
 
 @cache
 def parser() -> MarkdownIt:
-    """The journal parser: CommonMark, raw HTML off, GFM extras (strikethrough, tables), front matter."""
+    """The journal parser: CommonMark, raw HTML off, GFM extras, front matter."""
     return MarkdownIt("commonmark", {"html": False}).use(gfm_plugin, front_matter=True)
 
 
@@ -55,7 +55,8 @@ def clean_text(text: str) -> str:
 
 
 def _tidy_lines(text: str) -> list[str]:
-    lines = [line.rstrip() for line in clean_text(text).split("\n")]
+    # leading tabs become spaces: a tab's width depends on the column it lands in
+    lines = [expand_indent(line.rstrip()) for line in clean_text(text).split("\n")]
     out: list[str] = []
     for line in lines:
         if line == "" and (not out or out[-1] == ""):
@@ -88,7 +89,9 @@ def _escape_at(line: str) -> str:
 
 
 _TAG_OR_SCHEME = re.compile(r"<[A-Za-z/!?]|\]\(\s*<?\s*(?:javascript|vbscript|data|file):", re.I)
-_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>")
+_AUTOLINK = re.compile(
+    r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>"
+)
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -153,7 +156,7 @@ def _defang(lines: list[str]) -> list[str]:
     return out
 
 
-def neutralize(text: str, *, allow_rule: bool = False) -> str:
+def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a day-level block
     """Make a note's markdown safe to place inside a list item of the journal.
 
     The result never opens a heading, thematic break, setext underline, top-level list or
@@ -163,6 +166,9 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:
     lines = _tidy_lines(text)
     if lines:
         lines[0] = lines[0].lstrip()
+        # after the export's "* " marker, a first line of stars would make a thematic break
+        if lines[0].count("*") >= 2 and not lines[0].replace("*", "").strip():
+            lines[0] = "\\" + lines[0]
     if any(_TAG_OR_SCHEME.search(line) for line in lines):
         lines = _defang(lines)
     if not any(_RISKY_START.match(line) for line in lines):
@@ -191,6 +197,16 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:
             elif tok.type == "fence" and not _fence_closed(tok, lines):
                 lines.append(" " * (len(lines[first]) - len(lines[first].lstrip())) + tok.markup)
                 changed = True
+            elif tok.type == "table_open" and not allow_rule:
+                # a bullet's first line can open a GFM table; break the delimiter row
+                row = first + 1
+                if row < len(lines):
+                    lines[row] = (
+                        lines[row].replace("|", "\\|")
+                        if "|" in lines[row]
+                        else (_escape_at(lines[row]))
+                    )
+                    changed = True
             elif tok.type == "front_matter":
                 lines[first] = _escape_at(lines[first])
                 changed = True
@@ -260,13 +276,28 @@ def _item_lines(lines: list[str], first: int, end: int, skip: list[tuple[int, in
     return out
 
 
+def can_strike(text: str) -> bool:
+    """Whether `~~text~~` reads back as exactly this text struck through (a done TODO)."""
+    if not text or "\n" in text or "~~" in text or text != text.strip():
+        return False
+    if text[0] == "~" or text[-1] in "~\\":
+        return False
+    tokens = note_parser().parse(f"~~{text}~~")
+    if len(tokens) != 3 or tokens[1].children is None:
+        return False
+    kids = tokens[1].children
+    return (
+        kids[0].type == "s_open"
+        and kids[-1].type == "s_close"
+        and (sum(1 for k in kids if k.type == "s_open") == 1)
+    )
+
+
 def _strip_done(text: str) -> tuple[str, bool]:
-    if "\n" in text or not (text.startswith("~~") and text.endswith("~~")) or len(text) < 5:
+    if len(text) < 5 or not (text.startswith("~~") and text.endswith("~~")):
         return text, False
     inner = text[2:-2]
-    if "~~" in inner or inner.endswith("\\") or inner != inner.strip():
-        return text, False
-    return inner, True
+    return (inner, True) if can_strike(inner) else (text, False)
 
 
 def _collect_list(tokens: list[Token], i: int, lines: list[str]) -> tuple[list[NoteDraft], int]:
@@ -286,7 +317,10 @@ def _collect_list(tokens: list[Token], i: int, lines: list[str]) -> tuple[list[N
             j = i + 1
             while not (tokens[j].type == "list_item_close" and tokens[j].level == tok.level):
                 sub = tokens[j]
-                if sub.type in {"bullet_list_open", "ordered_list_open"} and sub.level == tok.level + 1:
+                if (
+                    sub.type in {"bullet_list_open", "ordered_list_open"}
+                    and sub.level == tok.level + 1
+                ):
                     if sub.map:
                         skip.append((sub.map[0], sub.map[1]))
                     sub_drafts, j = _collect_list(tokens, j, lines)
@@ -340,7 +374,7 @@ def blocks_to_drafts(
         if tok.map is not None:
             a, b = tok.map
             raw = "\n".join(lines[a:b])
-            text = neutralize(raw, allow_rule=tok.type == "hr")
+            text = neutralize(raw, allow_rule=tok.type in {"hr", "table_open"})
             if text.strip():
                 drafts.append(NoteDraft(text=text, kind="block"))
         i = nxt

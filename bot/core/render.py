@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from bot.core.markdown import NoteDraft
+from bot.core.markdown import NoteDraft, can_strike
 
 
 def item_text(note: NoteDraft) -> str:
     """The text as it appears after the marker: done TODOs are struck through."""
-    text = note.text
-    if note.done and "\n" not in text and not text.endswith("\\") and text.strip():
-        return f"~~{text}~~"
-    return text
+    if note.done and can_strike(note.text):
+        return f"~~{note.text}~~"
+    return note.text
 
 
 def _item_lines(note: NoteDraft, indent: int, marker: str, bullet: str) -> Iterator[str]:

@@ -92,6 +92,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))
     app.add_handler(MessageHandler(PRIVATE_EDIT & text_or_image, notes.capture))
     app.add_handler(
-        MessageHandler(PRIVATE_NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, notes.unsupported)
+        MessageHandler(
+            PRIVATE_NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, notes.unsupported
+        )
     )
     app.add_error_handler(errors.on_error)

@@ -30,7 +30,7 @@ def _extension(message: Message) -> str:
 
 
 async def save_image(bot: ExtBot[None], message: Message, media_dir: Path, day: date) -> str:
-    """Download the message's image (if not already there); return its path relative to MEDIA_DIR."""
+    """Download the image (unless already there); return its path relative to MEDIA_DIR."""
     if message.photo:
         item = message.photo[-1]
         file_id, unique, size = item.file_id, item.file_unique_id, item.file_size

@@ -1,0 +1,141 @@
+"""Lossless intake: confirm only what is stored, replay what was not processed, keep order."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.core.clock import SystemClock
+from storage.engine import make_engine, migrate, session_factory
+from storage.inbox import Inbox
+from storage.models import InboxUpdate, Note
+from tests.conftest import USER
+from tests.fakebot import FakeBotAPI
+
+
+def inbox_for(db_url: str) -> tuple[Inbox, Any]:
+    engine = make_engine(db_url)
+    migrate(engine)
+    return Inbox(session_factory(engine), SystemClock()), engine
+
+
+def note_count(engine: Any) -> int:
+    with engine.connect() as c:
+        return int(c.execute(select(func.count()).select_from(Note)).scalar_one())
+
+
+async def test_unprocessed_rows_are_replayed_once(
+    fake: FakeBotAPI, start_bot: Any, db_url: str
+) -> None:
+    inbox, engine = inbox_for(db_url)
+    m1 = fake.message(USER, "left in the inbox by a crash")
+    m2 = fake.message(USER, "undo target")
+    undo = fake.message(USER, "/undo", entities=[{"type": "bot_command", "offset": 0, "length": 5}])
+    rows = [
+        (9001, USER, json.dumps({"update_id": 9001, "message": m1})),
+        (9002, USER, json.dumps({"update_id": 9002, "message": m2})),
+        (9003, USER, json.dumps({"update_id": 9003, "message": undo})),
+    ]
+    assert inbox.store(rows) == 3
+    assert inbox.store(rows) == 0  # idempotent on update_id
+    bot = await start_bot()
+    await bot.until(lambda: not inbox.pending())
+    await bot.stop()
+    assert note_count(engine) == 2
+    # a crash after the work committed but before the rows were marked done: replay all
+    with engine.begin() as c:
+        c.execute(InboxUpdate.__table__.update().values(done_at=None))
+    bot = await start_bot()
+    await bot.until(lambda: not inbox.pending())
+    await bot.stop()
+    with engine.connect() as c:
+        live = (
+            c.execute(select(Note.text).where(Note.deleted_at.is_(None)).order_by(Note.id))
+            .scalars()
+            .all()
+        )
+    # /undo replayed removed one note, not two; no note was duplicated
+    assert live == ["left in the inbox by a crash"]
+    assert note_count(engine) == 2
+    engine.dispose()
+
+
+async def test_confirmed_updates_are_all_in_the_inbox(
+    fake: FakeBotAPI, start_bot: Any, db_url: str
+) -> None:
+    bot = await start_bot()
+    for i in range(30):
+        fake.send(USER, f"note {i}")
+    await bot.reacted(30)
+    fake.send(USER, "one more")
+    await bot.reacted(31)
+    await bot.stop()
+    _inbox, engine = inbox_for(db_url)
+    with engine.connect() as c:
+        stored = set(c.execute(select(InboxUpdate.update_id)).scalars())
+    assert fake.confirmed >= 30
+    assert set(range(1, fake.confirmed + 1)) <= stored
+    engine.dispose()
+
+
+async def test_order_within_a_batch(fake: FakeBotAPI, start_bot: Any, db_url: str) -> None:
+    # original, reply and edit are all queued before the bot starts: one batch
+    msg = fake.send(USER, "parent")
+    fake.send(USER, "child", reply_to=msg["message_id"])
+    fake.edit(msg, "parent (edited)")
+    bot = await start_bot()
+    await bot.reacted(2)
+    fake.command(USER, "/today")
+    replies = await bot.replies(1)
+    assert replies[-1].endswith("* parent (edited)\n  * child")
+
+
+def test_run_command_stops_cleanly_and_never_logs_the_token(
+    fake: FakeBotAPI, tmp_path: Path, db_url: str
+) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "DATABASE_URL": db_url,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+        "ALLOWED_USER_IDS": str(USER),
+        "LOG_LEVEL": "DEBUG",
+        "POLL_TIMEOUT": "1",
+        "MEDIA_DIR": str(tmp_path / "media"),
+    }
+    fake.add_file("ph1", b"img")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--env-file", str(tmp_path / "none.env"), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        fake.wait_for(lambda: bool(fake.calls_to("setMyCommands")), 30, "start-up")
+        fake.command(USER, "/start")
+        photo = [{"file_id": "ph1", "file_unique_id": "u1", "width": 9, "height": 9}]
+        fake.send(USER, None, extra={"photo": photo})
+        fake.wait_for(lambda: len(fake.calls_to("setMessageReaction")) >= 1, 30, "the photo")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert time.monotonic() - started < 10
+    assert "rizhilu stopped" in err
+    secret = fake.token.split(":", 1)[1]
+    assert secret not in err and secret not in out
+    assert "Bot API endpoint" in err  # DEBUG logging was really on

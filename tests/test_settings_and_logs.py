@@ -1,0 +1,95 @@
+"""Settings from the environment, and log lines that never carry the token."""
+
+from __future__ import annotations
+
+import logging
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.logs import RedactToken
+from bot.settings import SettingsError, load_settings
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+def test_defaults() -> None:
+    s = load_settings(None)
+    assert s.database_url.startswith("sqlite:///")
+    assert s.day_starts_at == time(4, 0) and s.timezone == "UTC"
+    assert s.reminder_time == time(21, 30)
+    assert s.allowed_user_ids.is_empty
+
+
+def test_env_file_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALLOWED_USER_IDS", "TIMEZONE", "DAY_STARTS_AT", "REMINDER_TIME"):
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    env.write_text(
+        "ALLOWED_USER_IDS=1, 2\nTIMEZONE=Asia/Shanghai\nDAY_STARTS_AT=05:30\nREMINDER_TIME=\n"
+    )
+    s = load_settings(env)
+    assert s.allowed_user_ids.allows(2) and not s.allowed_user_ids.allows(3)
+    assert s.timezone == "Asia/Shanghai" and s.day_starts_at == time(5, 30)
+    assert s.reminder_time is None
+    assert load_settings(None, allowed_user_ids="*").allowed_user_ids.allows(42)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("timezone", "Mars/Base"),
+        ("day_starts_at", "25:00"),
+        ("reminder_time", "24:00"),
+        ("allowed_user_ids", "12,abc"),
+        ("database_url", "mysql://x"),
+        ("telegram_base_url", "ftp://x"),
+        ("log_level", "LOUD"),
+    ],
+)
+def test_invalid_values_name_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name.upper()):
+        load_settings(None, **{name: value})
+
+
+def test_missing_token_is_one_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: TELEGRAM_BOT_TOKEN is not set") and err.count("\n") == 1
+
+
+def test_invalid_setting_exits_non_zero(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TIMEZONE", "Mars/Base")
+    assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 2
+    assert "TIMEZONE" in capsys.readouterr().err
+
+
+def test_redaction_filter() -> None:
+    f = RedactToken(TOKEN)
+    url = f"POST https://api.telegram.org/bot{TOKEN}/getUpdates"
+    rec = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s", (url,), None)
+    f.filter(rec)
+    assert TOKEN not in rec.getMessage() and "<token>" in rec.getMessage()
+    quoted = TOKEN.replace(":", "%3A")
+    rec = logging.LogRecord("x", logging.INFO, __file__, 1, f"file/bot{quoted}/a.jpg", None, None)
+    f.filter(rec)
+    assert quoted not in rec.getMessage()
+    # anything token-shaped is redacted even without knowing the token
+    rec = logging.LogRecord("x", logging.INFO, __file__, 1, "bot987654321:" + "x" * 35, None, None)
+    RedactToken(None).filter(rec)
+    assert "x" * 35 not in rec.getMessage()
+    try:
+        raise RuntimeError(f"failed calling {url}")
+    except RuntimeError:
+        import sys
+
+        rec = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    f.filter(rec)
+    assert rec.exc_text is not None and TOKEN not in rec.exc_text
