@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,8 @@ log = logging.getLogger("rizhilu")
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.telegram.intake import IntakeStopped
     from bot.telegram.runner import run_bot

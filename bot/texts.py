@@ -67,3 +67,10 @@ Notes kept: {notes}"""
 EDIT_STALE = ""  # edits older than what is stored are ignored silently
 
 SENT_AS_FILE = "That is long, so here it is as a file."
+
+EXPORT_BAD = (
+    "I could not read “{arg}”. Try /export, /export 2021, /export 2021-03 "
+    "or /export 2021-3-1..2021-3-31."
+)
+EXPORT_EMPTY = "Nothing to export for that period."
+EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."

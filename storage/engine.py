@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SCHEMA_HEAD = "0001"  # newest Alembic revision; a test keeps it in step with versions/
 
 
 def normalize_url(url: str) -> str:
@@ -47,9 +48,36 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def upsert_insert(session: Session) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT DO NOTHING (imported only when used)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate only when the schema is behind (spares short commands Alembic's import)."""
+    from sqlalchemy import inspect, text
+
+    try:
+        if inspect(engine).has_table("alembic_version"):
+            with engine.connect() as c:
+                if c.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+                    SCHEMA_HEAD
+                ):
+                    return
+    except Exception:  # noqa: S110 - any doubt: let Alembic decide
+        pass
+    migrate(engine)
 
 
 def migrate(engine: Engine) -> None:

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
+from storage.engine import upsert_insert
 from storage.models import InboxUpdate
 
 
@@ -40,8 +39,7 @@ class Inbox:
             for uid, chat, payload in updates
         ]
         with self._sessions.begin() as s:
-            dialect = s.get_bind().dialect.name
-            ins = pg_insert if dialect == "postgresql" else sqlite_insert
+            ins = upsert_insert(s)
             stmt = (
                 ins(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
             )

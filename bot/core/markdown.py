@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.gfm import gfm_plugin
+if TYPE_CHECKING:  # imported lazily: the export path never needs the parser
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 NoteKind = Literal["item", "block"]
 
@@ -17,12 +17,18 @@ NoteKind = Literal["item", "block"]
 @cache
 def parser() -> MarkdownIt:
     """The journal parser: CommonMark, raw HTML off, GFM extras, front matter."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.gfm import gfm_plugin
+
     return MarkdownIt("commonmark", {"html": False}).use(gfm_plugin, front_matter=True)
 
 
 @cache
 def note_parser() -> MarkdownIt:
     """Parser for a single note's text: like parser() but without front matter."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.gfm import gfm_plugin
+
     return MarkdownIt("commonmark", {"html": False}).use(gfm_plugin, front_matter=False)
 
 
@@ -371,6 +377,15 @@ def blocks_to_drafts(
             drafts.extend(items)
             continue
         nxt = _close_index(tokens, i)
+        if tok.type == "front_matter":
+            i = nxt
+            continue
+        if tok.type == "code_block" and tok.map is not None:
+            # an indented code block would join a list item above it: write it fenced
+            fence = "```" if "```" not in tok.content else "~~~~"
+            drafts.append(NoteDraft(text=f"{fence}\n{tok.content.rstrip()}\n{fence}", kind="block"))
+            i = nxt
+            continue
         if tok.map is not None:
             a, b = tok.map
             raw = "\n".join(lines[a:b])

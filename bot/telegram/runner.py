@@ -30,7 +30,9 @@ async def run_bot(
     engine = make_engine(settings.database_url)
     await asyncio.to_thread(migrate, engine)
     sessions = session_factory(engine)
-    svc = Services(settings=settings, clock=clock, journal=Journal(sessions, clock), extras={})
+    svc = Services(
+        settings=settings, clock=clock, journal=Journal(sessions, clock), engine=engine, extras={}
+    )
     own_intake = settings.intake == "inbox"
     app = build_application(svc, own_intake=own_intake)
     loop = asyncio.get_running_loop()

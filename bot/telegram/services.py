@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import Engine
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.core.clock import Clock
@@ -26,6 +27,7 @@ class Services:
     settings: Settings
     clock: Clock
     journal: Journal
+    engine: Engine
     extras: dict[str, Any]
 
     def today(self, user: UserInfo) -> date:

@@ -1,0 +1,271 @@
+"""Reading a whole journal post (front matter, title, sections, day headings) into note trees.
+
+Built on markdown-it tokens, not line scans: headings, lists, quotes and code blocks are
+what markdown-it says they are. What a person got wrong (typos in years, days out of
+order, the same day twice) is kept as written where it can be, and reported with a line
+number and, where one is obvious, a suggested correction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.core.days import DayRange
+from bot.core.markdown import NoteDraft, blocks_to_drafts, clean_text, parser
+
+
+@dataclass
+class Section:
+    """A non-date part of the journal: the preamble under the title, TODO, 自省…"""
+
+    title: str | None
+    level: int
+    notes: list[NoteDraft]
+    line: int
+
+
+@dataclass
+class Day:
+    """A day (or range of days) and its notes, with the line its heading was on."""
+
+    days: DayRange
+    notes: list[NoteDraft]
+    line: int
+    heading: str
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Something in the file that looks wrong, with its 1-based line number."""
+
+    line: int
+    message: str
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        tail = f" (suggested: {self.suggestion})" if self.suggestion else ""
+        return f"line {self.line}: {self.message}{tail}"
+
+
+@dataclass
+class ParsedJournal:
+    """Everything read from a journal file."""
+
+    front_matter: str | None = None
+    title: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    days: list[Day] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+    @property
+    def note_count(self) -> int:
+        total = sum(len(n.walk()) for d in self.days for n in d.notes)
+        return total + sum(len(n.walk()) for s in self.sections for n in s.notes)
+
+
+_D = r"\d{4,5}-\d{1,2}-\d{1,2}"
+_DATE_HEADING = re.compile(
+    rf"^\s*(?P<a>{_D})\s*(?:(?:~|～|〜|–|—|-|to)\s*(?P<b>{_D}))?\s*$", re.IGNORECASE
+)
+_FULLWIDTH_HEADING = re.compile(r"^(#{1,6})[\u3000\u00a0]+(.*)$")
+
+
+def _fix_year(raw: str, context: date | None) -> tuple[date | None, str | None]:
+    """Parse y-m-d; a 5-digit year (20202, 20201) is a typo: pick the nearest sensible year."""
+    y, m, d = raw.split("-")
+    years = [int(y)]
+    fixed = None
+    if len(y) == 5:
+        candidates = sorted({int(y[:i] + y[i + 1 :]) for i in range(5)})
+        candidates = [c for c in candidates if 1990 <= c <= 2100]
+        if not candidates:
+            return None, None
+        ref = context.year if context else candidates[-1]
+        years = sorted(candidates, key=lambda c: (abs(c - ref), -c))
+        fixed = str(years[0])
+    try:
+        return date(years[0], int(m), int(d)), fixed
+    except ValueError:
+        return None, None
+
+
+def parse_heading(text: str, context: date | None) -> tuple[DayRange | None, str | None]:
+    """A date heading → its DayRange and a note about any typo fixed; (None, None) if not one."""
+    m = _DATE_HEADING.match(text)
+    if not m:
+        return None, None
+    start, fix_a = _fix_year(m.group("a"), context)
+    if start is None:
+        return None, "not a real date"
+    end = start
+    fix_b = None
+    if m.group("b"):
+        end_parsed, fix_b = _fix_year(m.group("b"), start)
+        if end_parsed is None:
+            return None, "not a real date"
+        end = end_parsed
+    if end < start:
+        start, end = end, start
+    notes = [f"year {f} read as a typo" for f in (fix_a, fix_b) if f]
+    return DayRange(start, end), "; ".join(notes) or None
+
+
+def _heading_text(tokens: list, i: int) -> str:  # type: ignore[type-arg]
+    inline = tokens[i + 1]
+    return str(inline.content).strip()
+
+
+def parse_journal(text: str) -> ParsedJournal:
+    """Parse a journal post in the sample's style."""
+    text = clean_text(text)
+    lines = text.split("\n")
+    tokens = parser().parse(text)
+    out = ParsedJournal()
+    # (kind, title/days, level, token index where its body starts, line)
+    headings: list[
+        tuple[int, int, int, str, int]
+    ] = []  # (token idx, body start, level, text, line)
+    for i, tok in enumerate(tokens):
+        if tok.level != 0:
+            continue
+        if tok.type == "front_matter":
+            out.front_matter = tok.content.strip("\n")
+        elif tok.type == "heading_open":
+            line = (tok.map or [0])[0]
+            headings.append((i, i + 3, int(tok.tag[1]), _heading_text(tokens, i), line))
+        elif tok.type == "paragraph_open":
+            # `##　2021-4-8` (a full-width space after #) is a heading its author meant
+            first = lines[(tok.map or [0])[0]]
+            m = _FULLWIDTH_HEADING.match(first)
+            if m and (tok.map or [0, 0])[1] - (tok.map or [0, 0])[0] == 1:
+                headings.append((i, i + 3, len(m.group(1)), m.group(2).strip(), tok.map[0]))  # type: ignore[index]
+
+    by_key: dict[str, Day] = {}
+    last_day: date | None = None
+    day_level: int | None = None
+    preamble_start = 0
+    for n, (idx, body, level, title, line) in enumerate(headings):
+        stop = headings[n + 1][0] if n + 1 < len(headings) else len(tokens)
+        if n == 0:
+            preamble_start = idx
+        drafts = blocks_to_drafts(tokens, lines, body, stop)
+        days, note = parse_heading(title, last_day)
+        if days is None and note:
+            out.anomalies.append(Anomaly(line + 1, f"heading “{title}”: {note}; kept as a section"))
+        if days is not None:
+            if note:
+                out.anomalies.append(Anomaly(line + 1, f"heading “{title}”: {note}", days.label()))
+            if (days.end - days.start).days > 62:
+                out.anomalies.append(
+                    Anomaly(line + 1, f"range “{title}” spans {(days.end - days.start).days} days")
+                )
+            day_level = day_level or level
+            last_day = days.start
+            if days.key in by_key:
+                earlier = by_key[days.key]
+                earlier.notes.extend(drafts)
+                out.anomalies.append(
+                    Anomaly(
+                        line + 1,
+                        f"day {days.label()} appears again; merged into line {earlier.line}",
+                    )
+                )
+                continue
+            day = Day(days=days, notes=drafts, line=line + 1, heading=title)
+            by_key[days.key] = day
+            out.days.append(day)
+            continue
+        if out.title is None and level == 1 and not out.days and not out.sections:
+            out.title = title
+            if drafts:
+                out.sections.append(Section(None, 0, drafts, line + 1))
+            continue
+        if out.days:
+            out.anomalies.append(
+                Anomaly(line + 1, f"heading “{title}” among the days is kept as a section")
+            )
+        section = next((s for s in out.sections if s.title == title), None)
+        if section is not None:
+            section.notes.extend(drafts)
+        else:
+            out.sections.append(Section(title, level, drafts, line + 1))
+    # text before the first heading (after front matter) joins the preamble
+    lead = blocks_to_drafts(tokens, lines, 0, preamble_start if headings else len(tokens))
+    lead = [d for d in lead if d.text]
+    if lead:
+        pre = next((s for s in out.sections if s.title is None), None)
+        if pre is None:
+            out.sections.insert(0, Section(None, 0, lead, 1))
+        else:
+            pre.notes[:0] = lead
+    out.anomalies.extend(_order_anomalies(out.days))
+    out.anomalies.sort(key=lambda a: a.line)
+    return out
+
+
+def _order_anomalies(days: list[Day]) -> list[Anomaly]:
+    """Days out of the file's newest-first order: the ones not on its longest ordered run."""
+    if len(days) < 3:
+        return []
+    starts = [d.days.start for d in days]
+    keep = _longest_non_increasing(starts)
+    kept = sorted(keep)
+    found: list[Anomaly] = []
+    for i, day in enumerate(days):
+        if i in keep:
+            continue
+        pos = bisect.bisect_left(kept, i)
+        newer = starts[kept[pos - 1]] if pos > 0 else None
+        older = starts[kept[pos]] if pos < len(kept) else None
+        suggestion = None
+        for year in sorted({y.year for y in (newer, older) if y is not None}):
+            try:
+                candidate = day.days.start.replace(year=year)
+            except ValueError:
+                continue
+            if (newer is None or candidate <= newer) and (older is None or candidate >= older):
+                end = day.days.end
+                if end.year == day.days.start.year:
+                    end = _same_day_in(end, year)
+                suggestion = DayRange(candidate, max(end, candidate)).label()
+                break
+        where = f"between {newer} and {older}" if newer and older else "out of order"
+        found.append(
+            Anomaly(
+                day.line, f"{day.days.label()} is out of the file's order ({where})", suggestion
+            )
+        )
+    return found
+
+
+def _same_day_in(day: date, year: int) -> date:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return day.replace(year=year, day=28)
+
+
+def _longest_non_increasing(values: list[date]) -> set[int]:
+    """Indexes of one longest non-increasing subsequence (O(n log n))."""
+    keys = [-v.toordinal() for v in values]  # non-increasing dates = non-decreasing keys
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(keys)
+    for i, k in enumerate(keys):
+        pos = bisect.bisect_right(tails, k)
+        if pos == len(tails):
+            tails.append(k)
+            tail_idx.append(i)
+        else:
+            tails[pos] = k
+            tail_idx[pos] = i
+        prev[i] = tail_idx[pos - 1] if pos > 0 else -1
+    out: set[int] = set()
+    i = tail_idx[-1] if tail_idx else -1
+    while i != -1:
+        out.add(i)
+        i = prev[i]
+    return out

@@ -1,0 +1,295 @@
+"""Bulk paths (SQLAlchemy Core): importing a whole journal and streaming it out for export."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import groupby
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.days import DayRange
+from bot.core.export import SectionOut
+from bot.core.journal_doc import ParsedJournal
+from bot.core.markdown import NoteDraft
+from storage.engine import upsert_insert
+from storage.journal import build_tree
+from storage.models import Entry, Note, User
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with --dry-run, would do)."""
+
+    days: int = 0
+    sections: int = 0
+    notes: int = 0
+    new_notes: int = 0
+    new_days: int = 0
+    anomalies: list[str] = field(default_factory=list)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha1("\x00".join(parts).encode(), usedforsecurity=False).hexdigest()[:32]
+
+
+@dataclass
+class _Row:
+    key: str
+    parent_key: str | None
+    entry_key: str
+    depth: int
+    position: int
+    draft: NoteDraft
+
+
+def _flatten(entry_key: str, notes: list[NoteDraft]) -> list[_Row]:
+    """Every note with a stable key: same file → same keys, so a second import adds nothing."""
+    rows: list[_Row] = []
+
+    def walk(items: list[NoteDraft], parent: str | None, depth: int) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for pos, note in enumerate(items):
+            nth = seen.get((note.kind, note.text), 0)
+            seen[(note.kind, note.text)] = nth + 1
+            key = _key(entry_key, parent or "", note.kind, note.text, str(nth))
+            rows.append(_Row(key, parent, entry_key, depth, pos, note))
+            walk(note.children, key, depth + 1)
+
+    walk(notes, None, 0)
+    return rows
+
+
+def _ensure_user(s: Session, user_id: int, timezone: str, now: datetime) -> None:
+    ins = upsert_insert(s)
+    s.execute(
+        ins(User)
+        .values(
+            id=user_id,
+            chat_id=None,
+            name="",
+            timezone=timezone,
+            reminder_time=None,
+            reminder_mode="always",
+            blocked=False,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+def import_journal(
+    engine: Engine,
+    user_id: int,
+    parsed: ParsedJournal,
+    now: datetime,
+    timezone: str,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Store a parsed journal for a user; idempotent (importing twice changes nothing)."""
+    report = ImportReport(
+        days=len(parsed.days),
+        sections=sum(1 for s in parsed.sections if s.title is not None),
+        notes=parsed.note_count,
+        anomalies=[str(a) for a in parsed.anomalies],
+    )
+    entries: list[tuple[str, dict[str, object], list[NoteDraft]]] = []
+    for pos, section in enumerate(parsed.sections):
+        key = f"s:{section.title or ''}"
+        values: dict[str, object] = dict(kind="section", key=key, start_date=None, end_date=None,
+                      title=section.title, level=section.level, position=pos)  # fmt: skip
+        entries.append((key, values, section.notes))
+    for day in parsed.days:
+        values = dict(kind="day", key=day.days.key, start_date=day.days.start,
+                      end_date=day.days.end, title=None, level=2, position=0)  # fmt: skip
+        entries.append((day.days.key, values, day.notes))
+    rows = [row for key, _, notes in entries for row in _flatten(key, notes)]
+    with Session(engine) as s, s.begin():
+        existing_entries = dict(
+            s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).tuples().all()
+        )
+        existing_notes = dict(
+            s.execute(
+                select(Note.source_key, Note.id).where(
+                    Note.user_id == user_id, Note.source_key.is_not(None)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        report.new_days = sum(
+            1
+            for key, values, _ in entries
+            if values["kind"] == "day" and key not in existing_entries
+        )
+        new_rows = [r for r in rows if r.key not in existing_notes]
+        report.new_notes = len(new_rows)
+        if dry_run:
+            s.rollback()
+            return report
+        _ensure_user(s, user_id, timezone, now)
+        s.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(front_matter=parsed.front_matter, title=parsed.title, updated_at=now)
+        )
+        missing = [
+            {**values, "user_id": user_id, "created_at": now}
+            for key, values, _ in entries
+            if key not in existing_entries
+        ]
+        if missing:
+            s.execute(insert(Entry), missing)
+            existing_entries = dict(
+                s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id))
+                .tuples()
+                .all()
+            )
+        # top-level notes merged into a day that already has notes go after them
+        offsets: dict[int, int] = {}
+        touched = {existing_entries[r.entry_key] for r in new_rows if r.parent_key is None}
+        if touched:
+            offsets = {
+                eid: (top + 1)
+                for eid, top in s.execute(
+                    select(Note.entry_id, func.max(Note.position))
+                    .where(Note.entry_id.in_(touched), Note.parent_id.is_(None))
+                    .group_by(Note.entry_id)
+                ).tuples()
+                if top is not None
+            }
+        ids = dict(existing_notes)
+        depth = 0
+        done = 0
+        while True:
+            level = [r for r in new_rows if r.depth == depth]
+            if not level:
+                break
+            for start in range(0, len(level), 5000):
+                chunk = level[start : start + 5000]
+                values_list = []
+                for r in chunk:
+                    eid = existing_entries[r.entry_key]
+                    pos = r.position + (offsets.get(eid, 0) if r.parent_key is None else 0)
+                    values_list.append(
+                        {
+                            "user_id": user_id, "entry_id": eid,
+                            "parent_id": ids[r.parent_key] if r.parent_key else None,
+                            "position": pos, "kind": r.draft.kind, "ordered": r.draft.ordered,
+                            "done": r.draft.done, "text": r.draft.text, "part": 0,
+                            "source_key": r.key, "created_at": now,
+                        }
+                    )  # fmt: skip
+                result = s.execute(
+                    insert(Note).returning(Note.id, Note.source_key, sort_by_parameter_order=True),
+                    values_list,
+                )
+                for nid, note_key in result.tuples():
+                    ids[str(note_key)] = nid
+                done += len(chunk)
+                if progress:
+                    progress(done, len(new_rows))
+            depth += 1
+    return report
+
+
+# ---------------------------------------------------------------------------- export
+
+
+@dataclass(frozen=True)
+class JournalMeta:
+    """A user's export metadata."""
+
+    user_id: int
+    title: str | None
+    front_matter: str | None
+    newest: date | None
+
+
+def only_user(engine: Engine) -> int | None:
+    """The single user of a personal deployment, if there is exactly one."""
+    with engine.connect() as c:
+        ids = c.execute(select(User.id).limit(2)).scalars().all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def journal_meta(engine: Engine, user_id: int) -> JournalMeta | None:
+    with engine.connect() as c:
+        row = c.execute(select(User.title, User.front_matter).where(User.id == user_id)).first()
+        if row is None:
+            return None
+        newest = c.execute(
+            select(func.max(Entry.end_date)).where(Entry.user_id == user_id, Entry.kind == "day")
+        ).scalar()
+    return JournalMeta(user_id, row[0], row[1], newest)
+
+
+def sections(engine: Engine, user_id: int) -> list[SectionOut]:
+    with engine.connect() as c:
+        entries = c.execute(
+            select(Entry.id, Entry.title, Entry.level)
+            .where(Entry.user_id == user_id, Entry.kind == "section")
+            .order_by(Entry.position, Entry.id)
+        ).all()
+        out = []
+        for eid, title, level in entries:
+            rows = c.execute(
+                select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
+                .where(Note.entry_id == eid, Note.deleted_at.is_(None))
+                .order_by(Note.position, Note.id)
+            ).tuples()
+            out.append(SectionOut(title, level, build_tree(rows)))
+    return out
+
+
+def iter_days(
+    engine: Engine,
+    user_id: int,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    newest_first: bool = True,
+) -> Iterator[tuple[DayRange, list[NoteDraft]]]:
+    """Every day with live notes, as trees, streamed a day at a time."""
+    cond = [Entry.user_id == user_id, Entry.kind == "day"]
+    if start is not None:
+        cond.append(Entry.end_date >= start)
+    if end is not None:
+        cond.append(Entry.start_date <= end)
+    order = (
+        (Entry.start_date.desc(), Entry.end_date.desc())
+        if newest_first
+        else (Entry.start_date, Entry.end_date)
+    )
+    with engine.connect() as c:
+        bounds: dict[int, DayRange] = {}
+        for eid, a, b in c.execute(
+            select(Entry.id, Entry.start_date, Entry.end_date).where(*cond)
+        ).tuples():
+            if a is not None:
+                bounds[eid] = DayRange(a, b or a)
+        stmt = (
+            select(
+                Note.entry_id,
+                Note.id,
+                Note.parent_id,
+                Note.kind,
+                Note.ordered,
+                Note.done,
+                Note.text,
+            )
+            .join(Entry, and_(Entry.id == Note.entry_id))
+            .where(*cond, Note.deleted_at.is_(None))
+            .order_by(*order, Entry.id, Note.position, Note.id)
+        )
+        result = c.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+        for eid, rows in groupby(result.tuples(), key=lambda r: r[0]):
+            tree = build_tree(r[1:] for r in rows)
+            if tree:
+                yield bounds[eid], tree
