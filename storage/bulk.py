@@ -112,16 +112,14 @@ def import_journal(
     rows = [row for key, _, notes in entries for row in _flatten(key, notes)]
     with Session(engine) as s, s.begin():
         existing_entries = dict(
-            s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).tuples().all()
+            s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).all()
         )
         existing_notes = dict(
             s.execute(
                 select(Note.source_key, Note.id).where(
                     Note.user_id == user_id, Note.source_key.is_not(None)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         report.new_days = sum(
             1
@@ -147,9 +145,7 @@ def import_journal(
         if missing:
             s.execute(insert(Entry), missing)
             existing_entries = dict(
-                s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id))
-                .tuples()
-                .all()
+                s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).all()
             )
         # top-level notes merged into a day that already has notes go after them
         offsets: dict[int, int] = {}
@@ -161,7 +157,7 @@ def import_journal(
                     select(Note.entry_id, func.max(Note.position))
                     .where(Note.entry_id.in_(touched), Note.parent_id.is_(None))
                     .group_by(Note.entry_id)
-                ).tuples()
+                )
                 if top is not None
             }
         ids = dict(existing_notes)
@@ -190,7 +186,7 @@ def import_journal(
                     insert(Note).returning(Note.id, Note.source_key, sort_by_parameter_order=True),
                     values_list,
                 )
-                for nid, note_key in result.tuples():
+                for nid, note_key in result:
                     ids[str(note_key)] = nid
                 done += len(chunk)
                 if progress:
@@ -243,7 +239,7 @@ def sections(engine: Engine, user_id: int) -> list[SectionOut]:
                 select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
                 .where(Note.entry_id == eid, Note.deleted_at.is_(None))
                 .order_by(Note.position, Note.id)
-            ).tuples()
+            )
             out.append(SectionOut(title, level, build_tree(rows)))
     return out
 
@@ -269,9 +265,7 @@ def iter_days(
     )
     with engine.connect() as c:
         bounds: dict[int, DayRange] = {}
-        for eid, a, b in c.execute(
-            select(Entry.id, Entry.start_date, Entry.end_date).where(*cond)
-        ).tuples():
+        for eid, a, b in c.execute(select(Entry.id, Entry.start_date, Entry.end_date).where(*cond)):
             if a is not None:
                 bounds[eid] = DayRange(a, b or a)
         stmt = (
@@ -289,7 +283,7 @@ def iter_days(
             .order_by(*order, Entry.id, Note.position, Note.id)
         )
         result = c.execution_options(stream_results=True, yield_per=5000).execute(stmt)
-        for eid, rows in groupby(result.tuples(), key=lambda r: r[0]):
+        for eid, rows in groupby(result, key=lambda r: r[0]):
             tree = build_tree(r[1:] for r in rows)
             if tree:
                 yield bounds[eid], tree

@@ -84,7 +84,7 @@ def _fix_year(raw: str, context: date | None) -> tuple[date | None, str | None]:
         if not candidates:
             return None, None
         ref = context.year if context else candidates[-1]
-        years = sorted(candidates, key=lambda c: (abs(c - ref), -c))
+        years = sorted(candidates, key=lambda c: (abs(c - ref), c))
         fixed = str(years[0])
     try:
         return date(years[0], int(m), int(d)), fixed
@@ -97,16 +97,25 @@ def parse_heading(text: str, context: date | None) -> tuple[DayRange | None, str
     m = _DATE_HEADING.match(text)
     if not m:
         return None, None
-    start, fix_a = _fix_year(m.group("a"), context)
-    if start is None:
-        return None, "not a real date"
-    end = start
+    a, b = m.group("a"), m.group("b")
     fix_b = None
-    if m.group("b"):
-        end_parsed, fix_b = _fix_year(m.group("b"), start)
-        if end_parsed is None:
+    if b and len(a.split("-")[0]) == 5 and len(b.split("-")[0]) == 4:
+        # the typo is in the start: the end of the range is the better clue
+        end_parsed, _ = _fix_year(b, context)
+        start, fix_a = _fix_year(a, end_parsed)
+        if start is None or end_parsed is None:
             return None, "not a real date"
         end = end_parsed
+    else:
+        start, fix_a = _fix_year(a, context)
+        if start is None:
+            return None, "not a real date"
+        end = start
+        if b:
+            end_parsed, fix_b = _fix_year(b, start)
+            if end_parsed is None:
+                return None, "not a real date"
+            end = end_parsed
     if end < start:
         start, end = end, start
     notes = [f"year {f} read as a typo" for f in (fix_a, fix_b) if f]
@@ -120,10 +129,14 @@ def _heading_text(tokens: list, i: int) -> str:  # type: ignore[type-arg]
 
 def parse_journal(text: str) -> ParsedJournal:
     """Parse a journal post in the sample's style."""
-    text = clean_text(text)
-    lines = text.split("\n")
-    tokens = parser().parse(text)
+    lines = clean_text(text).split("\n")
     out = ParsedJournal()
+    for n, line in enumerate(lines):
+        m = _FULLWIDTH_HEADING.match(line)
+        if m:  # `##　2021-4-8`: CommonMark wants an ASCII space; its author meant a heading
+            lines[n] = f"{m.group(1)} {m.group(2)}"
+            out.anomalies.append(Anomaly(n + 1, "full-width space after # read as a heading"))
+    tokens = parser().parse("\n".join(lines))
     # (kind, title/days, level, token index where its body starts, line)
     headings: list[
         tuple[int, int, int, str, int]
@@ -136,12 +149,6 @@ def parse_journal(text: str) -> ParsedJournal:
         elif tok.type == "heading_open":
             line = (tok.map or [0])[0]
             headings.append((i, i + 3, int(tok.tag[1]), _heading_text(tokens, i), line))
-        elif tok.type == "paragraph_open":
-            # `##　2021-4-8` (a full-width space after #) is a heading its author meant
-            first = lines[(tok.map or [0])[0]]
-            m = _FULLWIDTH_HEADING.match(first)
-            if m and (tok.map or [0, 0])[1] - (tok.map or [0, 0])[0] == 1:
-                headings.append((i, i + 3, len(m.group(1)), m.group(2).strip(), tok.map[0]))  # type: ignore[index]
 
     by_key: dict[str, Day] = {}
     last_day: date | None = None
