@@ -215,9 +215,7 @@ def test_any_journal_exports_and_imports_back(days: dict[int, list[NoteDraft]]) 
         engine = fresh_engine(path, "a.db")
         journal = Journal(session_factory(engine), _Clock())
         journal.ensure_user(1, 1, "Ada", "UTC", None)
-        mid = 0
-        for offset, notes in days.items():
-            mid += 1
+        for mid, (offset, notes) in enumerate(days.items(), start=1):
             journal.add_message(
                 MessageRef(1, 1, mid, NOW), date(2020, 1, 1) + timedelta(days=offset), notes
             )

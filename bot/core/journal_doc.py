@@ -12,9 +12,13 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.core.days import DayRange
 from bot.core.markdown import NoteDraft, blocks_to_drafts, clean_text, parser
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 
 @dataclass
@@ -122,7 +126,7 @@ def parse_heading(text: str, context: date | None) -> tuple[DayRange | None, str
     return DayRange(start, end), "; ".join(notes) or None
 
 
-def _heading_text(tokens: list, i: int) -> str:  # type: ignore[type-arg]
+def _heading_text(tokens: list[Token], i: int) -> str:
     inline = tokens[i + 1]
     return str(inline.content).strip()
 
@@ -131,13 +135,12 @@ def parse_journal(text: str) -> ParsedJournal:
     """Parse a journal post in the sample's style."""
     lines = clean_text(text).split("\n")
     out = ParsedJournal()
-    for n, line in enumerate(lines):
-        m = _FULLWIDTH_HEADING.match(line)
+    for n, raw in enumerate(lines):
+        m = _FULLWIDTH_HEADING.match(raw)
         if m:  # `##　2021-4-8`: CommonMark wants an ASCII space; its author meant a heading
             lines[n] = f"{m.group(1)} {m.group(2)}"
             out.anomalies.append(Anomaly(n + 1, "full-width space after # read as a heading"))
     tokens = parser().parse("\n".join(lines))
-    # (kind, title/days, level, token index where its body starts, line)
     headings: list[
         tuple[int, int, int, str, int]
     ] = []  # (token idx, body start, level, text, line)
