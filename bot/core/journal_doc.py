@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.core.days import DayRange
-from bot.core.markdown import NoteDraft, blocks_to_drafts, clean_text, parser
+from bot.core.markdown import NoteDraft, block_parser, blocks_to_drafts, clean_text
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -131,6 +131,69 @@ def _heading_text(tokens: list[Token], i: int) -> str:
     return str(inline.content).strip()
 
 
+@dataclass
+class _Unit:
+    level: int
+    title: str
+    line: int  # 0-based
+    drafts: list[NoteDraft]
+
+
+_ATX = re.compile(r"^#{1,6}(?:[ \t]|$)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _chunks(lines: list[str]) -> list[tuple[int, int]]:
+    """Line ranges that each start at a top-level ATX heading (outside code fences).
+
+    markdown-it-py slows down on very long documents; a journal parsed a day at a time is
+    the same journal (an ATX heading at column 0 always ends the block before it).
+    """
+    starts = [0]
+    fence: str | None = None
+    for n, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        elif n and _ATX.match(line):
+            starts.append(n)
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
+
+
+def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], list[_Unit]]:
+    """Front matter into `out`; the drafts before any heading; then each heading's body."""
+    md = block_parser()
+    lead: list[NoteDraft] = []
+    units: list[_Unit] = []
+    for first, stop in _chunks(lines):
+        part = lines[first:stop]
+        tokens = md.parse("\n".join(part))
+        heads: list[tuple[int, int]] = []  # (token index, 0-based line within part)
+        for i, tok in enumerate(tokens):
+            if tok.level != 0:
+                continue
+            if tok.type == "front_matter" and first == 0:
+                out.front_matter = tok.content.strip("\n")
+            elif tok.type == "heading_open":
+                heads.append((i, (tok.map or [0])[0]))
+        body_end = heads[0][0] if heads else len(tokens)
+        before = blocks_to_drafts(tokens, part, 0, body_end)
+        if before:
+            if units:
+                units[-1].drafts.extend(before)
+            else:
+                lead.extend(before)
+        for n, (i, line) in enumerate(heads):
+            stop_tok = heads[n + 1][0] if n + 1 < len(heads) else len(tokens)
+            drafts = blocks_to_drafts(tokens, part, i + 3, stop_tok)
+            level = int(tokens[i].tag[1])
+            units.append(_Unit(level, _heading_text(tokens, i), first + line, drafts))
+    return lead, units
+
+
 def parse_journal(text: str) -> ParsedJournal:
     """Parse a journal post in the sample's style."""
     lines = clean_text(text).split("\n")
@@ -140,28 +203,13 @@ def parse_journal(text: str) -> ParsedJournal:
         if m:  # `##　2021-4-8`: CommonMark wants an ASCII space; its author meant a heading
             lines[n] = f"{m.group(1)} {m.group(2)}"
             out.anomalies.append(Anomaly(n + 1, "full-width space after # read as a heading"))
-    tokens = parser().parse("\n".join(lines))
-    headings: list[
-        tuple[int, int, int, str, int]
-    ] = []  # (token idx, body start, level, text, line)
-    for i, tok in enumerate(tokens):
-        if tok.level != 0:
-            continue
-        if tok.type == "front_matter":
-            out.front_matter = tok.content.strip("\n")
-        elif tok.type == "heading_open":
-            line = (tok.map or [0])[0]
-            headings.append((i, i + 3, int(tok.tag[1]), _heading_text(tokens, i), line))
+    lead, units = _read_units(lines, out)
 
     by_key: dict[str, Day] = {}
     last_day: date | None = None
     day_level: int | None = None
-    preamble_start = 0
-    for n, (idx, body, level, title, line) in enumerate(headings):
-        stop = headings[n + 1][0] if n + 1 < len(headings) else len(tokens)
-        if n == 0:
-            preamble_start = idx
-        drafts = blocks_to_drafts(tokens, lines, body, stop)
+    for unit in units:
+        level, title, line, drafts = unit.level, unit.title, unit.line, unit.drafts
         days, note = parse_heading(title, last_day)
         if days is None and note:
             out.anomalies.append(Anomaly(line + 1, f"heading “{title}”: {note}; kept as a section"))
@@ -203,7 +251,6 @@ def parse_journal(text: str) -> ParsedJournal:
         else:
             out.sections.append(Section(title, level, drafts, line + 1))
     # text before the first heading (after front matter) joins the preamble
-    lead = blocks_to_drafts(tokens, lines, 0, preamble_start if headings else len(tokens))
     lead = [d for d in lead if d.text]
     if lead:
         pre = next((s for s in out.sections if s.title is None), None)

@@ -24,6 +24,21 @@ def parser() -> MarkdownIt:
 
 
 @cache
+def block_parser(front_matter: bool = True) -> MarkdownIt:
+    """parser() for structure only: inline tokens keep their source but are not parsed.
+
+    Import and sanitising read block structure and source lines, never inline markup, and
+    inline parsing is a third of markdown-it's time on a long journal.
+    """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.gfm import gfm_plugin
+
+    md = MarkdownIt("commonmark", {"html": False}).use(gfm_plugin, front_matter=front_matter)
+    md.core.ruler.disable(["inline", "text_join"], ignoreInvalid=True)
+    return md
+
+
+@cache
 def note_parser() -> MarkdownIt:
     """Parser for a single note's text: like parser() but without front matter."""
     from markdown_it import MarkdownIt
@@ -179,7 +194,7 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
         lines = _defang(lines)
     if not any(_RISKY_START.match(line) for line in lines):
         return "\n".join(lines)
-    md = note_parser()
+    md = block_parser(front_matter=False)
     for _ in range(8):
         env: dict[str, object] = {}
         tokens = md.parse("\n".join(lines), env)
@@ -400,5 +415,5 @@ def markdown_to_drafts(text: str) -> list[NoteDraft]:
     """Parse a markdown fragment (a message, a day's body) into note drafts."""
     cleaned = clean_text(text)
     lines = cleaned.split("\n")
-    tokens = note_parser().parse(cleaned)
+    tokens = block_parser(front_matter=False).parse(cleaned)
     return blocks_to_drafts(tokens, lines)

@@ -1,0 +1,38 @@
+"""Helpers for benchmarks: timing whole processes with their peak RSS."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_kb: int
+
+
+def run_process(
+    cmd: Sequence[str], env: dict[str, str] | None = None, stdout: int | None = None
+) -> Run:
+    """Run a command to completion; wall time and its peak resident set size."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
+    return Run(elapsed, usage.ru_maxrss)
+
+
+def median_run(cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None) -> Run:
+    runs = [run_process(cmd, env) for _ in range(repeat)]
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_kb for r in runs))

@@ -1,0 +1,163 @@
+"""Benchmark: import and export a 100,000-note journal; compare export with jrnl's.
+
+    python bench/export_import.py [--notes 100000] [--repeat 5] [--no-jrnl]
+
+Generates a 10-year journal in the sample's style, imports it into a fresh SQLite
+database (`rizhilu import`), exports it (`rizhilu export`) several times and reports the
+median wall time and peak RSS of the whole process. jrnl (from PyPI) is installed into a
+throw-away virtualenv and runs `--export markdown` on the same entries in the same run.
+Also times the import of the real sample journal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Run, median_run, run_process
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "fixtures" / "journal-sample.md"
+if not SAMPLE.exists():
+    SAMPLE = ROOT / "tests" / "data" / "journal-sample.md"
+WORDS = (
+    "ScanNet PointNet transformer voxel 读代码 理解 实验 数据集 loss 复习 开会 BNN NAS "
+    "attention 点云 baseline 论文 debug 服务器 cuda torch 整理 report"
+).split()
+
+
+def generate(notes: int, seed: int = 7) -> tuple[str, list[tuple[date, str]]]:
+    """A journal in the sample's style with exactly `notes` notes over ten years."""
+    rng = random.Random(seed)
+    days = 3650
+    first = date(2016, 1, 1)
+    per_day = [0] * days
+    for i in range(notes):
+        per_day[rng.randrange(days) if i >= days else i] += 1
+    lines = ["---", "layout:     post", "title:      日知录", "---", "", "# 日知录", ""]
+    flat: list[tuple[date, str]] = []
+    for offset in range(days - 1, -1, -1):
+        count = per_day[offset]
+        if not count:
+            continue
+        day = first + timedelta(days=offset)
+        lines += [f"## {day.year}-{day.month}-{day.day}", ""]
+        depth = 0
+        for _ in range(count):
+            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 9)))
+            roll = rng.random()
+            if roll < 0.05:
+                text = f"~~{text}~~"
+            elif roll < 0.08:
+                text = f"![](https://example.com/img/{rng.randrange(10**6)}.png)"
+            elif roll < 0.12:
+                text = f"{text} `x*y`"
+            depth = max(0, min(depth + rng.choice((-1, 0, 0, 1)), 3))
+            lines.append("  " * depth + "* " + text)
+            flat.append((day, text))
+        lines.append("")
+    return "\n".join(lines) + "\n", flat
+
+
+def jrnl_journal(flat: list[tuple[date, str]]) -> str:
+    out = []
+    for day, text in sorted(flat, key=lambda x: x[0]):
+        out.append(f"[{day.isoformat()} 09:00:00 AM] {text}\n")
+    return "\n".join(out)
+
+
+def install_jrnl(folder: Path) -> Path | None:
+    venv = folder / "jrnl-venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "jrnl==4.6"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except subprocess.CalledProcessError:
+        return None
+    return venv / "bin" / "jrnl"
+
+
+def fmt(run: Run) -> str:
+    return f"{run.seconds:.3f} s, peak RSS {run.peak_kb / 1024:.0f} MB"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--notes", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-jrnl", action="store_true")
+    args = ap.parse_args()
+    rizhilu = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        text, flat = generate(args.notes)
+        src = folder / "journal.md"
+        src.write_text(text, encoding="utf-8")
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{folder / 'j.db'}",
+            "PYTHONPATH": str(ROOT),
+        }
+        print(
+            f"journal: {args.notes} notes, {len(text.splitlines())} lines, {len(text) / 1e6:.1f} MB"
+        )
+        imp = run_process([*rizhilu, "import", str(src), "--user", "1"], env)
+        print(f"rizhilu import (whole process): {fmt(imp)}")
+        out = folder / "out.md"
+        exp = median_run([*rizhilu, "export", "--out", str(out)], args.repeat, env)
+        print(f"rizhilu export (median of {args.repeat}, whole process): {fmt(exp)}")
+        sample_env = {**env, "DATABASE_URL": f"sqlite:///{folder / 's.db'}"}
+        first = run_process([*rizhilu, "import", str(SAMPLE), "--user", "1"], sample_env)
+        sample = median_run(
+            [*rizhilu, "import", str(SAMPLE), "--user", "1"], args.repeat, sample_env
+        )
+        print(f"sample import, first (whole process): {fmt(first)}")
+        print(f"sample import, again: median {fmt(sample)}")
+        from bench.inprocess import time_sample_import
+
+        print(
+            f"sample import in-process (parse + write, median of {args.repeat}): "
+            f"{time_sample_import(SAMPLE, folder, args.repeat):.3f} s"
+        )
+        if args.no_jrnl:
+            return 0
+        jrnl = install_jrnl(folder)
+        if jrnl is None:
+            print("jrnl could not be installed; no comparison")
+            return 0
+        home = folder / "home"
+        (home / ".config" / "jrnl").mkdir(parents=True)
+        jfile = folder / "jrnl.txt"
+        jfile.write_text(jrnl_journal(flat), encoding="utf-8")
+        (home / ".config" / "jrnl" / "jrnl.yaml").write_text(
+            "colors: {body: none, date: none, tags: none, title: none}\n"
+            "default_hour: 9\ndefault_minute: 0\neditor: ''\nencrypt: false\nhighlight: false\n"
+            "indent_character: '|'\n"
+            f"journals:\n  default:\n    journal: {jfile}\n"
+            "linewrap: 79\ntagsymbols: '#@'\ntemplate: false\ntimeformat: '%F %r'\nversion: v4.6\n",
+            encoding="utf-8",
+        )
+        jenv = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+        j = median_run([str(jrnl), "--export", "markdown"], args.repeat, jenv)
+        print(f"jrnl 4.6 --export markdown (median of {args.repeat}): {fmt(j)}")
+        print(f"speed: rizhilu export is {j.seconds / exp.seconds:.2f}x jrnl's (target >= 5x)")
+        print(
+            f"memory: rizhilu peak RSS is {exp.peak_kb / j.peak_kb:.2f} of jrnl's (target <= 0.5)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
