@@ -74,3 +74,20 @@ EXPORT_BAD = (
 )
 EXPORT_EMPTY = "Nothing to export for that period."
 EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."
+
+REMIND_STATE = (
+    "Evening reminder: {state}. "
+    "Change it with /remind 21:30, /remind off, /remind skip or /remind always."
+)
+REMIND_ON = "I'll remind you at {time} ({tz}) every day{mode}."
+REMIND_OFF = "Reminders are off. Turn them on with /remind 21:30."
+REMIND_SKIP = "From now on I skip the reminder on days that already have notes."
+REMIND_ALWAYS = "From now on I remind you every day, notes or not."
+REMIND_BAD = "{problem}. Try /remind 21:30, /remind 9:30pm, /remind 2130 or /remind off."
+SNOOZED = "Snoozed until {time}."
+DONE_FOR_TODAY = "Done for today ✓"
+DIGEST_STATE = "Weekly digest: {state}. Change it with /digest sun 20:00 or /digest off."
+DIGEST_ON = "I'll send the weekly digest every {day} at {time} ({tz})."
+DIGEST_OFF = "The weekly digest is off. /week shows it any time."
+DIGEST_BAD = "{problem}. Try /digest sun 20:00 or /digest off."
+WEEK_BAD = "I could not read “{arg}”. Try /week, /week 2 (the week before) or /week 2021-W14."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -388,6 +388,68 @@ class Journal:
                 .order_by(Note.position, Note.id)
             ).all()
         return build_tree(rows)
+
+    def notes_on(self, user_id: int, day: date) -> int:
+        """How many live notes the day's entry has (for the reminder's wording)."""
+        with self._sessions() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Note)
+                    .join(Entry, Entry.id == Note.entry_id)
+                    .where(
+                        Entry.user_id == user_id,
+                        Entry.key == day.isoformat(),
+                        Note.deleted_at.is_(None),
+                    )
+                )
+                or 0
+            )
+
+    def days_between(self, user_id: int, start: date, end: date) -> dict[date, list[NoteDraft]]:
+        """Note trees of the days (and ranges) that start between start and end."""
+        with self._sessions() as s:
+            entries = s.execute(
+                select(Entry.id, Entry.start_date).where(
+                    Entry.user_id == user_id,
+                    Entry.kind == "day",
+                    Entry.start_date >= start,
+                    Entry.start_date <= end,
+                )
+            ).all()
+            out: dict[date, list[NoteDraft]] = {}
+            for eid, day in entries:
+                rows = s.execute(
+                    select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
+                    .where(Note.entry_id == eid, Note.deleted_at.is_(None))
+                    .order_by(Note.position, Note.id)
+                ).all()
+                tree = build_tree(rows)
+                if tree and day is not None:
+                    out[day] = tree
+        return out
+
+    def logged_dates(self, user_id: int) -> set[date]:
+        """Every day that has at least one live note (a range counts each of its days)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(Entry.start_date, Entry.end_date)
+                .where(Entry.user_id == user_id, Entry.kind == "day")
+                .where(
+                    select(Note.id)
+                    .where(Note.entry_id == Entry.id, Note.deleted_at.is_(None))
+                    .exists()
+                )
+            ).all()
+        days: set[date] = set()
+        for start, end in rows:
+            if start is None:
+                continue
+            cursor = start
+            while cursor <= (end or start) and len(days) < 100_000:
+                days.add(cursor)
+                cursor += timedelta(days=1)
+        return days
 
     def count_notes(self, user_id: int, *, include_deleted: bool = False) -> int:
         with self._sessions() as s:

@@ -74,6 +74,7 @@ class RunningBot:
         self.fake = fake
         self.task: asyncio.Task[None] | None = None
         self.stop_event = asyncio.Event()
+        self.exposed: dict[str, Any] = {}
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -111,9 +112,9 @@ async def start_bot(
         settings = make_settings(**overrides)
         running = RunningBot(fake)
         running.task = asyncio.create_task(
-            run_bot(settings, clock or SystemClock(), running.stop_event)
+            run_bot(settings, clock or SystemClock(), running.stop_event, expose=running.exposed)
         )
-        await running.until(lambda: bool(fake.calls_to("setMyCommands")))
+        await running.until(lambda: "app" in running.exposed)
         bots.append(running)
         return running
 

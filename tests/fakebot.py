@@ -73,6 +73,8 @@ class FakeBotAPI:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.sent_messages: list[dict[str, Any]] = []
+        self._callback_ids = itertools.count(1)
         self.confirmed = 0  # highest update_id confirmed through an offset
         self.now = lambda: int(time.time())
 
@@ -187,6 +189,20 @@ class FakeBotAPI:
         msg = self.message(user_id, text, **kw)
         self.push({"message": msg})
         return msg
+
+    def press(self, user_id: int, message: dict[str, Any], data: str) -> None:
+        """The user presses an inline button under one of the bot's messages."""
+        self.push(
+            {
+                "callback_query": {
+                    "id": str(next(self._callback_ids)),
+                    "from": {"id": user_id, "is_bot": False, "first_name": "Ada"},
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
 
     def command(self, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
         """The user sends a /command (with its bot_command entity)."""
@@ -396,7 +412,10 @@ class FakeBotAPI:
         return msg
 
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
-        return self._sent_message(p, text=p.get("text", ""))
+        msg = self._sent_message(p, text=p.get("text", ""))
+        with self._cond:
+            self.sent_messages.append(msg)
+        return msg
 
     def _m_sendDocument(self, p: dict[str, Any]) -> Any:
         doc = p.get("document")

@@ -10,10 +10,12 @@ from bot.core.clock import Clock
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.intake import Intake
+from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.journal import Journal
+from storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ async def run_bot(
     stop: asyncio.Event | None = None,
     *,
     handle_signals: bool = False,
+    expose: dict[str, object] | None = None,
 ) -> None:
     """Serve until `stop` is set (or SIGINT/SIGTERM with handle_signals)."""
     stop = stop or asyncio.Event()
@@ -31,7 +34,12 @@ async def run_bot(
     await asyncio.to_thread(migrate, engine)
     sessions = session_factory(engine)
     svc = Services(
-        settings=settings, clock=clock, journal=Journal(sessions, clock), engine=engine, extras={}
+        settings=settings,
+        clock=clock,
+        journal=Journal(sessions, clock),
+        ledger=Ledger(sessions, clock),
+        engine=engine,
+        extras={},
     )
     own_intake = settings.intake == "inbox"
     app = build_application(svc, own_intake=own_intake)
@@ -43,6 +51,12 @@ async def run_bot(
         await app.initialize()
         await post_init(app)  # run_polling would call it; we drive the Application ourselves
         await app.start()
+        svc.extras["app"] = app
+        if expose is not None:  # tests reach the scheduler through this
+            expose.update(app=app, services=svc)
+        caught_up = await rebuild(app, svc)
+        if caught_up:
+            log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
         if own_intake:
             intake = Intake(

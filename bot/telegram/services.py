@@ -15,6 +15,7 @@ from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
 from bot.settings import Settings
 from storage.journal import Journal, UserInfo
+from storage.ledger import Ledger
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,6 +28,7 @@ class Services:
     settings: Settings
     clock: Clock
     journal: Journal
+    ledger: Ledger
     engine: Engine
     extras: dict[str, Any]
 

@@ -11,6 +11,7 @@ from bot.core.days import BadZone, format_date, parse_day_argument, zone
 from bot.core.render import render_body
 from bot.telegram.handlers.notes import user_of
 from bot.telegram.replies import send_long
+from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
 from storage.journal import UserInfo
 
@@ -115,7 +116,8 @@ async def tz(update: Update, context: Context) -> None:
     except BadZone:
         await message.reply_text(texts.TZ_BAD.format(arg=arg[:100]))
         return
-    await db(svc.journal.update_user, user.id, timezone=new_zone.key)
+    user = await db(svc.journal.update_user, user.id, timezone=new_zone.key)
+    schedule_user(context.application, svc, user)
     local = now.astimezone(new_zone).strftime("%H:%M")
     await message.reply_text(texts.TZ_SET.format(tz=new_zone.key, local=local))
 

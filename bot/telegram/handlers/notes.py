@@ -15,6 +15,7 @@ from bot.core.entities import Entity, to_markdown
 from bot.core.markdown import NoteDraft
 from bot.telegram.convert import entities
 from bot.telegram.media import TooBig, save_image
+from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
 from storage.journal import MessageRef, UserInfo
 
@@ -23,11 +24,14 @@ ACK = "✍"
 
 
 async def user_of(svc: Services, message: Message) -> UserInfo:
-    """The sender as a journal user, created with the defaults on first contact."""
+    """The sender as a journal user, created with the defaults on first contact.
+
+    Writing to the bot also (re)arms their reminder after a block.
+    """
     sender = message.from_user
     assert sender is not None
     reminder = svc.settings.reminder_time
-    return await db(
+    user = await db(
         svc.journal.ensure_user,
         sender.id,
         message.chat_id,
@@ -35,6 +39,10 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
         svc.settings.timezone,
         reminder.strftime("%H:%M") if reminder else None,
     )
+    app = svc.extras.get("app")
+    if app is not None:
+        schedule_user(app, svc, user)
+    return user
 
 
 async def _drafts(

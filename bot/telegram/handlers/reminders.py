@@ -1,9 +1,153 @@
-"""/remind, /week, /digest and the scheduled jobs (filled in by the reminder feature)."""
+"""/remind, /digest, /week and the reminder's buttons."""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+from datetime import date, timedelta
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import texts
+from bot.core.days import parse_date
+from bot.core.periods import parse_iso_week
+from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
+from bot.telegram.handlers.notes import user_of
+from bot.telegram.replies import send_long
+from bot.telegram.scheduling import (
+    digest_for,
+    digest_text,
+    local_hhmm,
+    schedule_user,
+    snooze_until,
+)
+from bot.telegram.services import Context, db, services
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    return None
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("remind", remind, filters=new))
+    app.add_handler(CommandHandler("digest", digest, filters=new))
+    app.add_handler(CommandHandler("week", week, filters=new))
+    app.add_handler(CallbackQueryHandler(button, pattern=r"^rz:"))
+
+
+async def remind(update: Update, context: Context) -> None:
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
+    user = await user_of(svc, message)
+    arg = " ".join(context.args or []).strip().lower()
+    if not arg:
+        if user.reminder_time:
+            mode = ", skipped on days with notes" if user.reminder_mode == "skip" else ""
+            state = f"{user.reminder_time} ({user.timezone}){mode}"
+        else:
+            state = "off"
+        await message.reply_text(texts.REMIND_STATE.format(state=state))
+        return
+    if arg in {"off", "none", "stop", "no"}:
+        user = await db(svc.journal.update_user, user.id, reminder_time=None, snoozed_until=None)
+        reply = texts.REMIND_OFF
+    elif arg in {"skip", "always"}:
+        user = await db(svc.journal.update_user, user.id, reminder_mode=arg)
+        reply = texts.REMIND_SKIP if arg == "skip" else texts.REMIND_ALWAYS
+    else:
+        try:
+            at = parse_time_of_day(arg)
+        except BadTime as exc:
+            await message.reply_text(texts.REMIND_BAD.format(problem=str(exc)))
+            return
+        user = await db(svc.journal.update_user, user.id, reminder_time=at.strftime("%H:%M"))
+        mode = ", unless the day already has notes" if user.reminder_mode == "skip" else ""
+        reply = texts.REMIND_ON.format(time=user.reminder_time, tz=user.timezone, mode=mode)
+    schedule_user(context.application, svc, user)
+    await message.reply_text(reply)
+
+
+async def digest(update: Update, context: Context) -> None:
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
+    user = await user_of(svc, message)
+    args = [a.lower() for a in context.args or []]
+    if not args:
+        state = "off"
+        if user.digest_weekday is not None and user.digest_time:
+            state = f"{WEEKDAY_NAMES[user.digest_weekday]} {user.digest_time} ({user.timezone})"
+        await message.reply_text(texts.DIGEST_STATE.format(state=state))
+        return
+    if args[0] in {"off", "none", "stop", "no"}:
+        user = await db(svc.journal.update_user, user.id, digest_weekday=None, digest_time=None)
+        schedule_user(context.application, svc, user)
+        await message.reply_text(texts.DIGEST_OFF)
+        return
+    try:
+        weekday = parse_weekday(args[0])
+        at = parse_time_of_day(args[1]) if len(args) > 1 else parse_time_of_day("20:00")
+    except BadTime as exc:
+        await message.reply_text(texts.DIGEST_BAD.format(problem=str(exc)))
+        return
+    user = await db(
+        svc.journal.update_user, user.id, digest_weekday=weekday, digest_time=at.strftime("%H:%M")
+    )
+    schedule_user(context.application, svc, user)
+    await message.reply_text(
+        texts.DIGEST_ON.format(day=WEEKDAY_NAMES[weekday], time=user.digest_time, tz=user.timezone)
+    )
+
+
+async def week(update: Update, context: Context) -> None:
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
+    user = await user_of(svc, message)
+    arg = " ".join(context.args or []).strip()
+    today = svc.today(user)
+    try:
+        if not arg:
+            text = await db(digest_text, svc, user, today, 1)
+        elif arg.isdigit() and 1 <= int(arg) <= 520:
+            text = await db(digest_text, svc, user, today, int(arg))
+        else:
+            monday = parse_iso_week(arg)
+            text = await db(digest_for, svc, user, monday, monday + timedelta(days=6), today)
+    except ValueError:
+        await message.reply_text(texts.WEEK_BAD.format(arg=arg[:100]))
+        return
+    await send_long(message, text, filename=f"week-{today.isoformat()}.md")
+
+
+async def button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    svc = services(context)
+    user = await db(svc.journal.get_user, query.from_user.id)
+    parts = query.data.split(":")
+    if user is None or len(parts) < 3:
+        await query.answer()
+        return
+    if parts[1] == "snooze" and len(parts) == 4 and parts[2].isdigit():
+        minutes = max(1, min(int(parts[2]), 12 * 60))
+        until = snooze_until(svc.clock.now(), minutes)
+        user = await db(svc.journal.update_user, user.id, snoozed_until=until)
+        schedule_user(context.application, svc, user)
+        shown = texts.SNOOZED.format(time=local_hhmm(until, user.timezone))
+        await query.answer(shown)
+        await query.edit_message_text(shown)
+        return
+    if parts[1] == "done":
+        try:
+            day: date = parse_date(parts[2])
+        except ValueError:
+            await query.answer()
+            return
+        if await db(svc.ledger.claim, user.id, day, "done"):
+            await db(svc.ledger.mark, user.id, day, "done", "done")
+        user = await db(svc.journal.update_user, user.id, snoozed_until=None)
+        schedule_user(context.application, svc, user)
+        await query.answer(texts.DONE_FOR_TODAY)
+        await query.edit_message_text(texts.DONE_FOR_TODAY)
+        return
+    await query.answer()

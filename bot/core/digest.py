@@ -1,0 +1,120 @@
+"""The weekly digest: what was logged, streaks, TODOs, tags, and a year ago."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core.days import format_date
+from bot.core.markdown import NoteDraft
+
+_TAG = re.compile(r"(?<![\w&/])\\?#([^\W\d_][\w-]{0,40})")
+_OPEN_TODO = re.compile(r"^(?:TODO\b|todo\b|\\?\[ \]|:warning:)", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    days_logged: int
+    notes: int
+    current_streak: int
+    longest_streak: int
+    todos_done: int
+    todos_open: int
+    tags: list[tuple[str, int]]
+
+
+def streaks(logged: Iterable[date], today: date) -> tuple[int, int]:
+    """(current, longest) runs of consecutive logged days; today may still be empty."""
+    days = sorted(set(logged))
+    longest = run = 0
+    prev: date | None = None
+    for d in days:
+        run = run + 1 if prev is not None and d - prev == timedelta(days=1) else 1
+        longest = max(longest, run)
+        prev = d
+    have = set(days)
+    cursor = today if today in have else today - timedelta(days=1)
+    current = 0
+    while cursor in have:
+        current += 1
+        cursor -= timedelta(days=1)
+    return current, longest
+
+
+def _all(notes: list[NoteDraft]) -> list[NoteDraft]:
+    return [n for top in notes for n in top.walk()]
+
+
+def week_stats(week: dict[date, list[NoteDraft]], logged: Iterable[date], today: date) -> WeekStats:
+    every = [n for notes in week.values() for n in _all(notes)]
+    tags: Counter[str] = Counter()
+    for n in every:
+        tags.update(t.lower() for t in _TAG.findall(n.text))
+    current, longest = streaks(logged, today)
+    return WeekStats(
+        days_logged=sum(1 for notes in week.values() if notes),
+        notes=len(every),
+        current_streak=current,
+        longest_streak=longest,
+        todos_done=sum(1 for n in every if n.done),
+        todos_open=sum(1 for n in every if not n.done and _OPEN_TODO.match(n.text)),
+        tags=tags.most_common(5),
+    )
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def render_digest(
+    start: date,
+    end: date,
+    week: dict[date, list[NoteDraft]],
+    logged: Iterable[date],
+    today: date,
+    year_ago: dict[date, list[NoteDraft]] | None = None,
+    date_style: str = "unpadded",
+) -> str:
+    """The digest as plain text (markdown-flavoured, readable in Telegram as is)."""
+    stats = week_stats(week, logged, today)
+    span = (end - start).days + 1
+    lines = [f"Week {format_date(start, date_style)} – {format_date(end, date_style)}", ""]
+    for day in sorted(week, reverse=True):
+        notes = week[day]
+        if not notes:
+            continue
+        lines.append(f"{format_date(day, date_style)} ({day:%a})")
+        for n in notes:
+            kids = len(n.walk()) - 1
+            more = f" (+{kids})" if kids else ""
+            mark = "✓ " if n.done else ""
+            lines.append(f"• {mark}{_one_line(n.text)}{more}")
+        lines.append("")
+    if stats.notes == 0:
+        lines += ["Nothing logged this week.", ""]
+    lines.append(
+        f"{stats.days_logged}/{span} days logged · {stats.notes} notes · "
+        f"streak {stats.current_streak} (longest {stats.longest_streak})"
+    )
+    if stats.todos_done or stats.todos_open:
+        lines.append(f"TODOs: {stats.todos_done} done, {stats.todos_open} open")
+    if stats.tags:
+        lines.append("Tags: " + ", ".join(f"#{t} ×{c}" for t, c in stats.tags))
+    if year_ago and any(year_ago.values()):
+        lines += ["", "A year ago:"]
+        for day in sorted(year_ago, reverse=True):
+            for n in year_ago[day][:3]:
+                lines.append(f"• {format_date(day, date_style)}: {_one_line(n.text, 120)}")
+    return "\n".join(lines).strip() + "\n"
+
+
+def week_bounds(today: date, back: int = 1) -> tuple[date, date]:
+    """The 7 days ending today (back=1), the 7 before them (back=2), …"""
+    if back < 1:
+        raise ValueError("weeks back start at 1")
+    end = today - timedelta(days=7 * (back - 1))
+    return end - timedelta(days=6), end

@@ -1,0 +1,303 @@
+"""Reminder, snooze and digest jobs on PTB's JobQueue (APScheduler), rebuilt from the database.
+
+The jobs only wake the bot up; whether a message is due is decided by the pure core from
+the clock, and the sent-ledger makes each one go out at most once per day — across
+restarts, APScheduler's double run on a DST fall-back day, and several processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeAlias
+
+from apscheduler.jobstores.base import JobLookupError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, Job
+
+from bot.core.chunks import TELEGRAM_LIMIT
+from bot.core.days import journal_day, parse_hhmm, zone
+from bot.core.digest import render_digest, week_bounds
+from bot.core.reminders import (
+    due_daily,
+    due_snooze,
+    ptb_days,
+    reminder_text,
+    should_skip,
+)
+from bot.telegram.services import KEY, Context, Services, db
+from storage.journal import UserInfo
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(seconds=30)
+App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass
+class _Scheduled:
+    signature: tuple[Any, ...]
+    jobs: list[Job[Any]]
+
+
+def _registry(svc: Services) -> dict[int, _Scheduled]:
+    reg = svc.extras.setdefault("jobs", {})
+    assert isinstance(reg, dict)
+    return reg
+
+
+def _signature(user: UserInfo) -> tuple[Any, ...]:
+    return (
+        user.timezone, user.reminder_time, user.digest_weekday, user.digest_time,
+        user.snoozed_until, user.blocked, user.chat_id,
+    )  # fmt: skip
+
+
+def buttons(day: date) -> InlineKeyboardMarkup:
+    d = day.isoformat()
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Snooze 30 min", callback_data=f"rz:snooze:30:{d}"),
+                InlineKeyboardButton("Snooze 1 h", callback_data=f"rz:snooze:60:{d}"),
+            ],
+            [InlineKeyboardButton("Done for today", callback_data=f"rz:done:{d}")],
+        ]
+    )
+
+
+def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = False) -> None:
+    """(Re)create the user's jobs; a no-op when nothing they depend on changed."""
+    reg = _registry(svc)
+    current = reg.get(user.id)
+    signature = _signature(user)
+    if current is not None and current.signature == signature and not force:
+        return
+    if current is not None:
+        for job in current.jobs:
+            with contextlib.suppress(JobLookupError):  # a one-off job that already ran
+                job.schedule_removal()
+    jobs: list[Job[Any]] = []
+    jq = app.job_queue
+    assert jq is not None
+    kwargs = {
+        "misfire_grace_time": svc.settings.reminder_grace_minutes * 60,
+        "coalesce": True,
+    }
+    if not user.blocked and user.chat_id is not None:
+        tz = zone(user.timezone)
+        if user.reminder_time:
+            at = parse_hhmm(user.reminder_time).replace(tzinfo=tz)
+            jobs.append(
+                jq.run_daily(
+                    reminder_job, at, name=f"reminder:{user.id}", data=user.id, job_kwargs=kwargs
+                )
+            )
+        if user.digest_time and user.digest_weekday is not None:
+            at = parse_hhmm(user.digest_time).replace(tzinfo=tz)
+            jobs.append(
+                jq.run_daily(
+                    digest_job,
+                    at,
+                    days=ptb_days(user.digest_weekday),
+                    name=f"digest:{user.id}",
+                    data=user.id,
+                    job_kwargs=kwargs,
+                )
+            )
+        now = svc.clock.now()
+        if user.snoozed_until is not None and user.snoozed_until > now:
+            # a delay from the injected clock, so the job and the decision agree on "now"
+            delay = user.snoozed_until - now
+            jobs.append(jq.run_once(snooze_job, delay, name=f"snooze:{user.id}", data=user.id))
+    reg[user.id] = _Scheduled(signature, jobs)
+
+
+async def rebuild(app: App, svc: Services) -> int:
+    """At start: jobs for every user from the database, then anything due right now."""
+    users = await db(svc.journal.all_users)
+    for user in users:
+        schedule_user(app, svc, user, force=True)
+    sent = 0
+    for user in users:
+        sent += len([r for r in await catch_up(app, svc, user) if r == "sent"])
+    return sent
+
+
+async def catch_up(app: App, svc: Services, user: UserInfo) -> list[str]:
+    """Send whatever is due now (within the grace) and not yet sent."""
+    results = []
+    for check in (check_reminder, check_snooze, check_digest):
+        result = await check(app, svc, user)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _grace(svc: Services) -> timedelta:
+    return timedelta(minutes=svc.settings.reminder_grace_minutes)
+
+
+async def deliver(
+    app: App,
+    svc: Services,
+    user: UserInfo,
+    day: date,
+    kind: str,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> str:
+    """Claim the ledger entry, send, record the outcome. Returns what happened."""
+    if user.chat_id is None:
+        return "no-chat"
+    if not await db(svc.ledger.claim, user.id, day, kind):
+        return "already"
+    try:
+        message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
+    except Forbidden:
+        log.info("user %s blocked the bot; reminders and digests are off until they write", user.id)
+        await db(svc.ledger.mark, user.id, day, kind, "blocked")
+        updated = await db(svc.journal.update_user, user.id, blocked=True)
+        schedule_user(app, svc, updated)
+        return "blocked"
+    except TimedOut:
+        # it may well have been delivered: never send it blindly again
+        await db(svc.ledger.mark, user.id, day, kind, "unknown")
+        return "unknown"
+    except (RetryAfter, NetworkError) as exc:
+        log.warning("%s for user %s not sent (%s); retrying", kind, user.id, exc)
+        await db(svc.ledger.release, user.id, day, kind)
+        jq = app.job_queue
+        assert jq is not None
+        jq.run_once(retry_job, RETRY_AFTER, data=user.id, name=f"retry:{user.id}")
+        return "retry"
+    except BadRequest as exc:
+        log.warning("%s for user %s refused: %s", kind, user.id, exc)
+        await db(svc.ledger.mark, user.id, day, kind, "failed")
+        return "failed"
+    await db(svc.ledger.mark, user.id, day, kind, "sent", message.message_id)
+    return "sent"
+
+
+async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
+    if user.blocked or not user.reminder_time:
+        return None
+    now = svc.clock.now()
+    due = due_daily(
+        parse_hhmm(user.reminder_time), zone(user.timezone), svc.settings.day_starts_at,
+        now, _grace(svc),
+    )  # fmt: skip
+    if due is None:
+        return None
+    if await db(svc.ledger.status, user.id, due.day, "done") is not None:
+        return "done"
+    count = await db(svc.journal.notes_on, user.id, due.day)
+    if should_skip(user.reminder_mode, count):
+        if await db(svc.ledger.claim, user.id, due.day, "reminder"):
+            await db(svc.ledger.mark, user.id, due.day, "reminder", "skipped")
+        return "skipped"
+    return await deliver(
+        app, svc, user, due.day, "reminder", reminder_text(count), buttons(due.day)
+    )
+
+
+async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
+    until = user.snoozed_until
+    if user.blocked or until is None or not due_snooze(until, svc.clock.now(), _grace(svc)):
+        return None
+    tz = zone(user.timezone)
+    day = journal_day(until, tz, svc.settings.day_starts_at)
+    if await db(svc.ledger.status, user.id, day, "done") is not None:
+        return "done"
+    count = await db(svc.journal.notes_on, user.id, day)
+    kind = f"snooze@{until.astimezone(tz):%H%M}"
+    result = await deliver(app, svc, user, day, kind, reminder_text(count), buttons(day))
+    if result in {"sent", "already", "unknown"}:
+        await db(svc.journal.update_user, user.id, snoozed_until=None)
+    return result
+
+
+def digest_text(svc: Services, user: UserInfo, today: date, back: int = 1) -> str:
+    """The digest for the 7 days ending `today` (or `back` weeks earlier). Blocking."""
+    start, end = week_bounds(today, back)
+    return digest_for(svc, user, start, end, today)
+
+
+def digest_for(svc: Services, user: UserInfo, start: date, end: date, today: date) -> str:
+    week = svc.journal.days_between(user.id, start, end)
+    for offset in range((end - start).days + 1):
+        week.setdefault(start + timedelta(days=offset), [])
+    year_ago = svc.journal.days_between(user.id, _year_earlier(start), _year_earlier(end))
+    return render_digest(
+        start, end, week, svc.journal.logged_dates(user.id), today, year_ago,
+        svc.settings.export_date_style,
+    )  # fmt: skip
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+async def check_digest(app: App, svc: Services, user: UserInfo) -> str | None:
+    if user.blocked or not user.digest_time or user.digest_weekday is None:
+        return None
+    due = due_daily(
+        parse_hhmm(user.digest_time), zone(user.timezone), svc.settings.day_starts_at,
+        svc.clock.now(), _grace(svc), weekday=user.digest_weekday,
+    )  # fmt: skip
+    if due is None:
+        return None
+    text = await db(digest_text, svc, user, due.day)
+    if len(text) > TELEGRAM_LIMIT:
+        text = text[: TELEGRAM_LIMIT - 40].rsplit("\n", 1)[0] + "\n… (/week shows it all)"
+    return await deliver(app, svc, user, due.day, "digest", text)
+
+
+def _user_id(data: object) -> int:
+    assert isinstance(data, int)
+    return data
+
+
+async def _run(context: Context, check: Any) -> None:
+    svc = context.application.bot_data[KEY]
+    assert isinstance(svc, Services) and context.job is not None
+    user = await db(svc.journal.get_user, _user_id(context.job.data))
+    if user is not None:
+        await check(context.application, svc, user)
+
+
+async def reminder_job(context: Context) -> None:
+    await _run(context, check_reminder)
+
+
+async def snooze_job(context: Context) -> None:
+    await _run(context, check_snooze)
+
+
+async def digest_job(context: Context) -> None:
+    await _run(context, check_digest)
+
+
+async def retry_job(context: Context) -> None:
+    svc = context.application.bot_data[KEY]
+    assert isinstance(svc, Services) and context.job is not None
+    user = await db(svc.journal.get_user, _user_id(context.job.data))
+    if user is not None:
+        await catch_up(context.application, svc, user)
+
+
+def snooze_until(now: datetime, minutes: int) -> datetime:
+    return (now + timedelta(minutes=minutes)).replace(microsecond=0)
+
+
+def local_hhmm(moment: datetime, tz_name: str) -> str:
+    return moment.astimezone(zone(tz_name)).strftime("%H:%M")
+
+
+def reminder_at(user: UserInfo) -> time | None:
+    return parse_hhmm(user.reminder_time) if user.reminder_time else None

@@ -1,0 +1,65 @@
+"""The sent-ledger: every scheduled message goes out at most once per (user, day, kind)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.clock import Clock
+from storage.engine import upsert_insert
+from storage.models import Sent
+
+
+class Ledger:
+    """Claim before sending; the database's primary key makes the claim exclusive."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def claim(self, user_id: int, day: date, kind: str) -> bool:
+        """True for exactly one caller, across restarts and processes."""
+        with self._sessions.begin() as s:
+            ins = upsert_insert(s)
+            result = s.execute(
+                ins(Sent)
+                .values(user_id=user_id, day=day, kind=kind, status="claimed", at=self._clock.now())
+                .on_conflict_do_nothing()
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def mark(
+        self, user_id: int, day: date, kind: str, status: str, message_id: int | None = None
+    ) -> None:
+        with self._sessions.begin() as s:
+            s.execute(
+                update(Sent)
+                .where(Sent.user_id == user_id, Sent.day == day, Sent.kind == kind)
+                .values(status=status, message_id=message_id, at=self._clock.now())
+            )
+
+    def release(self, user_id: int, day: date, kind: str) -> None:
+        """Give a claim back (the send surely failed), so a retry may claim it again."""
+        with self._sessions.begin() as s:
+            s.execute(
+                delete(Sent).where(Sent.user_id == user_id, Sent.day == day, Sent.kind == kind)
+            )
+
+    def status(self, user_id: int, day: date, kind: str) -> str | None:
+        with self._sessions() as s:
+            return s.scalar(
+                select(Sent.status).where(
+                    Sent.user_id == user_id, Sent.day == day, Sent.kind == kind
+                )
+            )
+
+    def count(self, kind: str | None = None, status: str | None = None) -> int:
+        with self._sessions() as s:
+            q = select(Sent.user_id)
+            if kind is not None:
+                q = q.where(Sent.kind == kind)
+            if status is not None:
+                q = q.where(Sent.status == status)
+            return len(s.execute(q).all())

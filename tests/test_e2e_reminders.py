@@ -1,0 +1,145 @@
+"""End to end: reminders, snooze, restarts, blocked users, /week and /digest."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import texts
+from bot.core.clock import FixedClock
+from tests.conftest import USER
+from tests.fakebot import FakeBotAPI
+
+EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
+
+
+def at(hour: int, minute: int, second: int = 0, day: int = 8) -> datetime:
+    return datetime(2021, 4, day, hour, minute, second, tzinfo=UTC)
+
+
+def reminders(fake: FakeBotAPI) -> list[dict[str, Any]]:
+    return [m for m in fake.sent_messages if "reply_markup" in m]
+
+
+def fire(bot: Any, name: str) -> None:
+    """Make the scheduler run a job now (time travel for APScheduler)."""
+    jobs = bot.exposed["app"].job_queue.get_jobs_by_name(name)
+    assert jobs, f"no job {name}"
+    jobs[0].job.modify(next_run_time=datetime.now(UTC))
+
+
+def stamp(clock: FixedClock) -> int:
+    return int(clock.now().timestamp())
+
+
+async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(EVENING)
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.send(USER, "first note", date=stamp(clock))
+    await bot.reacted(1)
+    clock.set(at(21, 30, 5))
+    fire(bot, f"reminder:{USER}")
+    await bot.until(lambda: len(reminders(fake)) == 1)
+    first = reminders(fake)[0]
+    assert first["text"] == "1 note today — anything else?"
+    labels = [b["text"] for row in first["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Snooze 30 min", "Snooze 1 h", "Done for today"]
+    fire(bot, f"reminder:{USER}")  # a second run the same day (as on a DST fall-back day)
+    await asyncio.sleep(0.5)
+    assert len(reminders(fake)) == 1
+    fake.press(USER, first, "rz:snooze:30:2021-04-08")
+    await bot.until(lambda: bool(fake.calls_to("editMessageText")))
+    assert fake.calls_to("editMessageText")[0].params["text"] == "Snoozed until 22:00."
+    assert fake.calls_to("answerCallbackQuery")
+    clock.set(at(22, 0, 5))
+    fire(bot, f"snooze:{USER}")
+    await bot.until(lambda: len(reminders(fake)) == 2)
+    fake.press(USER, reminders(fake)[1], "rz:done:2021-04-08")
+    await bot.until(lambda: len(fake.calls_to("editMessageText")) == 2)
+    assert fake.calls_to("editMessageText")[1].params["text"] == texts.DONE_FOR_TODAY
+    # a reply to the reminder is a note like any other
+    fake.send(USER, "reply to the nudge", reply_to=first["message_id"], date=stamp(clock))
+    await bot.reacted(2)
+
+
+async def test_restart_around_reminder_time_sends_once(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(EVENING)
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.send(USER, "hello", date=stamp(clock))
+    await bot.reacted(1)
+    await bot.stop()
+    clock.set(at(21, 31))  # down over reminder time, back within the grace
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    await bot.until(lambda: len(reminders(fake)) == 1)
+    await bot.stop()
+    bot = await start_bot(clock=clock, reminder_time="21:30")  # and again: no duplicate
+    fake.command(USER, "/settings")
+    await bot.until(lambda: any("Reminder: 21:30" in t for t in fake.sent_texts()))
+    assert len(reminders(fake)) == 1
+    await bot.stop()
+    clock.set(at(23, 45, day=9))  # past the 2-hour grace of the 9th: skipped, not sent late
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.command(USER, "/remind")
+    await bot.until(lambda: any("Evening reminder: 21:30" in t for t in fake.sent_texts()))
+    assert len(reminders(fake)) == 1
+
+
+async def test_blocked_user_is_disabled_until_they_write(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(EVENING)
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.send(USER, "hello", date=stamp(clock))
+    await bot.reacted(1)
+    await bot.stop()
+    fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=USER)
+    clock.set(at(21, 31))
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    svc = bot.exposed["services"]
+    await bot.until(lambda: svc.journal.get_user(USER).blocked)
+    assert not bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
+    assert svc.ledger.status(USER, at(0, 0).date(), "reminder") == "blocked"
+    fake.send(USER, "back again", date=stamp(clock))
+    await bot.reacted(2)
+    assert not svc.journal.get_user(USER).blocked
+    await bot.until(lambda: bool(bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")))
+
+
+async def test_remind_week_and_digest_commands(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(at(12, 0))
+    bot = await start_bot(clock=clock)
+    for text in ["read #paper", "finish draft"]:
+        fake.send(USER, text, date=stamp(clock))
+    await bot.reacted(2)
+
+    async def ask(command: str) -> str:
+        before = len(fake.sent_texts())
+        fake.command(USER, command)
+        await bot.until(lambda: len(fake.sent_texts()) > before)
+        return fake.sent_texts()[-1]
+
+    assert "off" in await ask("/remind")
+    assert "not a time of day" in await ask("/remind 25:00")
+    assert "not a time of day" in await ask("/remind 24:00")
+    assert "not a time" in await ask("/remind -1")
+    assert "21:30 (UTC)" in await ask("/remind 9:30pm")
+    assert bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
+    assert "skip the reminder" in await ask("/remind skip")
+    assert "Reminders are off" in await ask("/remind off")
+    assert not bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
+    assert "Asia/Shanghai" in await ask("/tz Asia/Shanghai")
+    week = await ask("/week")
+    assert week.startswith("Week 2021-4-2 – 2021-4-8") and "• read #paper" in week
+    assert "2/7" not in week and "1/7 days logged · 2 notes" in week
+    assert (await ask("/week 2021-W14")).startswith("Week 2021-4-5 – 2021-4-11")
+    assert (await ask("/week 2")).startswith("Week 2021-3-26 – 2021-4-1")
+    assert "could not read" in await ask("/week someday")
+    assert "not a day of the week" in await ask("/digest funday 20:00")
+    assert "every Sunday at 20:00 (Asia/Shanghai)" in await ask("/digest sun 20:00")
+    assert "Sunday 20:00" in await ask("/digest")
+    clock.set(datetime(2021, 4, 11, 12, 0, 30, tzinfo=UTC))  # Sunday 20:00:30 in Shanghai
+    fire(bot, f"digest:{USER}")
+    await bot.until(lambda: any(t.startswith("Week 2021-4-5") for t in fake.sent_texts()))
+    fire(bot, f"digest:{USER}")
+    await asyncio.sleep(0.5)
+    assert sum(t.startswith("Week 2021-4-5") for t in fake.sent_texts()) == 2  # /week + 1 digest
+    assert "off" in await ask("/digest off")
