@@ -331,6 +331,8 @@ class FakeBotAPI:
             wait = self._rate_check()
             if wait:
                 self.limited += 1
+                with self._cond:
+                    self.calls[-1].params["_failed"] = 429
                 self._error(h, 429, f"Too Many Requests: retry after {wait}", wait)
                 return
         handler = getattr(self, "_m_" + method, None)
