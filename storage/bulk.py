@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
 
-from sqlalchemy import Engine, and_, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from bot.core.days import DayRange
 from bot.core.export import SectionOut
 from bot.core.journal_doc import ParsedJournal
 from bot.core.markdown import NoteDraft
+from bot.core.tree import build_tree
 from storage.engine import upsert_insert
-from storage.journal import build_tree
-from storage.models import Entry, Note, User
+from storage.tables import entries as E
+from storage.tables import notes as N
+from storage.tables import users as U
 
 
 @dataclass
@@ -63,10 +64,10 @@ def _flatten(entry_key: str, notes: list[NoteDraft]) -> list[_Row]:
     return rows
 
 
-def _ensure_user(s: Session, user_id: int, timezone: str, now: datetime) -> None:
-    ins = upsert_insert(s)
+def _ensure_user(s: Connection, user_id: int, timezone: str, now: datetime) -> None:
+    ins = upsert_insert(s.dialect.name)
     s.execute(
-        ins(User)
+        ins(U)
         .values(
             id=user_id,
             chat_id=None,
@@ -110,14 +111,14 @@ def import_journal(
                       end_date=day.days.end, title=None, level=2, position=0)  # fmt: skip
         entries.append((day.days.key, values, day.notes))
     rows = [row for key, _, notes in entries for row in _flatten(key, notes)]
-    with Session(engine) as s, s.begin():
+    with engine.begin() as s:
         existing_entries = dict(
-            s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).all()
+            s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()
         )
         existing_notes = dict(
             s.execute(
-                select(Note.source_key, Note.id).where(
-                    Note.user_id == user_id, Note.source_key.is_not(None)
+                select(N.c.source_key, N.c.id).where(
+                    N.c.user_id == user_id, N.c.source_key.is_not(None)
                 )
             ).all()
         )
@@ -129,12 +130,11 @@ def import_journal(
         new_rows = [r for r in rows if r.key not in existing_notes]
         report.new_notes = len(new_rows)
         if dry_run:
-            s.rollback()
-            return report
+            return report  # nothing was written; leaving the block commits an empty transaction
         _ensure_user(s, user_id, timezone, now)
         s.execute(
-            update(User)
-            .where(User.id == user_id)
+            update(U)
+            .where(U.c.id == user_id)
             .values(front_matter=parsed.front_matter, title=parsed.title, updated_at=now)
         )
         missing = [
@@ -143,9 +143,9 @@ def import_journal(
             if key not in existing_entries
         ]
         if missing:
-            s.execute(insert(Entry), missing)
+            s.execute(insert(E), missing)
             existing_entries = dict(
-                s.execute(select(Entry.key, Entry.id).where(Entry.user_id == user_id)).all()
+                s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()
             )
         # top-level notes merged into a day that already has notes go after them
         offsets: dict[int, int] = {}
@@ -154,9 +154,9 @@ def import_journal(
             offsets = {
                 eid: (top + 1)
                 for eid, top in s.execute(
-                    select(Note.entry_id, func.max(Note.position))
-                    .where(Note.entry_id.in_(touched), Note.parent_id.is_(None))
-                    .group_by(Note.entry_id)
+                    select(N.c.entry_id, func.max(N.c.position))
+                    .where(N.c.entry_id.in_(touched), N.c.parent_id.is_(None))
+                    .group_by(N.c.entry_id)
                 )
                 if top is not None
             }
@@ -183,7 +183,7 @@ def import_journal(
                         }
                     )  # fmt: skip
                 result = s.execute(
-                    insert(Note).returning(Note.id, Note.source_key, sort_by_parameter_order=True),
+                    insert(N).returning(N.c.id, N.c.source_key, sort_by_parameter_order=True),
                     values_list,
                 )
                 for nid, note_key in result:
@@ -211,17 +211,17 @@ class JournalMeta:
 def only_user(engine: Engine) -> int | None:
     """The single user of a personal deployment, if there is exactly one."""
     with engine.connect() as c:
-        ids = c.execute(select(User.id).limit(2)).scalars().all()
+        ids = c.execute(select(U.c.id).limit(2)).scalars().all()
     return ids[0] if len(ids) == 1 else None
 
 
 def journal_meta(engine: Engine, user_id: int) -> JournalMeta | None:
     with engine.connect() as c:
-        row = c.execute(select(User.title, User.front_matter).where(User.id == user_id)).first()
+        row = c.execute(select(U.c.title, U.c.front_matter).where(U.c.id == user_id)).first()
         if row is None:
             return None
         newest = c.execute(
-            select(func.max(Entry.end_date)).where(Entry.user_id == user_id, Entry.kind == "day")
+            select(func.max(E.c.end_date)).where(E.c.user_id == user_id, E.c.kind == "day")
         ).scalar()
     return JournalMeta(user_id, row[0], row[1], newest)
 
@@ -229,16 +229,16 @@ def journal_meta(engine: Engine, user_id: int) -> JournalMeta | None:
 def sections(engine: Engine, user_id: int) -> list[SectionOut]:
     with engine.connect() as c:
         entries = c.execute(
-            select(Entry.id, Entry.title, Entry.level)
-            .where(Entry.user_id == user_id, Entry.kind == "section")
-            .order_by(Entry.position, Entry.id)
+            select(E.c.id, E.c.title, E.c.level)
+            .where(E.c.user_id == user_id, E.c.kind == "section")
+            .order_by(E.c.position, E.c.id)
         ).all()
         out = []
         for eid, title, level in entries:
             rows = c.execute(
-                select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
-                .where(Note.entry_id == eid, Note.deleted_at.is_(None))
-                .order_by(Note.position, Note.id)
+                select(N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text)
+                .where(N.c.entry_id == eid, N.c.deleted_at.is_(None))
+                .order_by(N.c.position, N.c.id)
             )
             out.append(SectionOut(title, level, build_tree(rows)))
     return out
@@ -253,34 +253,34 @@ def iter_days(
     newest_first: bool = True,
 ) -> Iterator[tuple[DayRange, list[NoteDraft]]]:
     """Every day with live notes, as trees, streamed a day at a time."""
-    cond = [Entry.user_id == user_id, Entry.kind == "day"]
+    cond = [E.c.user_id == user_id, E.c.kind == "day"]
     if start is not None:
-        cond.append(Entry.end_date >= start)
+        cond.append(E.c.end_date >= start)
     if end is not None:
-        cond.append(Entry.start_date <= end)
+        cond.append(E.c.start_date <= end)
     order = (
-        (Entry.start_date.desc(), Entry.end_date.desc())
+        (E.c.start_date.desc(), E.c.end_date.desc())
         if newest_first
-        else (Entry.start_date, Entry.end_date)
+        else (E.c.start_date, E.c.end_date)
     )
     with engine.connect() as c:
         bounds: dict[int, DayRange] = {}
-        for eid, a, b in c.execute(select(Entry.id, Entry.start_date, Entry.end_date).where(*cond)):
+        for eid, a, b in c.execute(select(E.c.id, E.c.start_date, E.c.end_date).where(*cond)):
             if a is not None:
                 bounds[eid] = DayRange(a, b or a)
         stmt = (
             select(
-                Note.entry_id,
-                Note.id,
-                Note.parent_id,
-                Note.kind,
-                Note.ordered,
-                Note.done,
-                Note.text,
+                N.c.entry_id,
+                N.c.id,
+                N.c.parent_id,
+                N.c.kind,
+                N.c.ordered,
+                N.c.done,
+                N.c.text,
             )
-            .join(Entry, and_(Entry.id == Note.entry_id))
-            .where(*cond, Note.deleted_at.is_(None))
-            .order_by(*order, Entry.id, Note.position, Note.id)
+            .join(E, and_(E.c.id == N.c.entry_id))
+            .where(*cond, N.c.deleted_at.is_(None))
+            .order_by(*order, E.c.id, N.c.position, N.c.id)
         )
         result = c.execution_options(stream_results=True, yield_per=5000).execute(stmt)
         for eid, rows in groupby(result, key=lambda r: r[0]):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is imported only by code that uses sessions
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0001"  # newest Alembic revision; a test keeps it in step with versions/
@@ -48,9 +50,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def upsert_insert(session: Session) -> Any:
+def upsert_insert(dialect: str) -> Any:
     """The dialect's INSERT that supports ON CONFLICT DO NOTHING (imported only when used)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert
@@ -61,6 +63,8 @@ def upsert_insert(session: Session) -> Any:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

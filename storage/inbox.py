@@ -39,7 +39,7 @@ class Inbox:
             for uid, chat, payload in updates
         ]
         with self._sessions.begin() as s:
-            ins = upsert_insert(s)
+            ins = upsert_insert(s.get_bind().dialect.name)
             stmt = (
                 ins(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.markdown import NoteDraft
+from bot.core.tree import build_tree
 from storage.models import Action, Entry, Note, User
 
 
@@ -457,24 +457,3 @@ class Journal:
             if not include_deleted:
                 q = q.where(Note.deleted_at.is_(None))
             return int(s.scalar(q) or 0)
-
-
-def build_tree(
-    rows: Iterable[tuple[int, int | None, str, bool, bool, str]],
-) -> list[NoteDraft]:
-    """Rows (id, parent_id, kind, ordered, done, text), parents before or after children."""
-    nodes: dict[int, NoteDraft] = {}
-    parents: list[tuple[int, int | None]] = []
-    for nid, parent_id, kind, ordered, done, text in rows:
-        nodes[nid] = NoteDraft(
-            text=text, kind="block" if kind == "block" else "item", ordered=ordered, done=done
-        )
-        parents.append((nid, parent_id))
-    roots: list[NoteDraft] = []
-    for nid, parent_id in parents:
-        if parent_id is None:
-            roots.append(nodes[nid])
-        elif parent_id in nodes:
-            nodes[parent_id].children.append(nodes[nid])
-        # else: the parent was deleted, so this subtree is hidden too
-    return roots

@@ -22,7 +22,7 @@ class Ledger:
     def claim(self, user_id: int, day: date, kind: str) -> bool:
         """True for exactly one caller, across restarts and processes."""
         with self._sessions.begin() as s:
-            ins = upsert_insert(s)
+            ins = upsert_insert(s.get_bind().dialect.name)
             result = s.execute(
                 ins(Sent)
                 .values(user_id=user_id, day=day, kind=kind, status="claimed", at=self._clock.now())

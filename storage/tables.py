@@ -1,0 +1,154 @@
+"""The schema as SQLAlchemy Core tables: the one source of truth for models and bulk paths.
+
+The bulk export path uses these directly, so it never imports the ORM.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops tzinfo)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("timezone", String(64), nullable=False),
+    Column("reminder_time", String(5), nullable=True),
+    Column("reminder_mode", String(16), nullable=False, default="always"),
+    Column("snoozed_until", UTCDateTime(), nullable=True),
+    Column("digest_weekday", Integer, nullable=True),  # 0 = Monday
+    Column("digest_time", String(5), nullable=True),
+    Column("blocked", Boolean, nullable=False, default=False),
+    Column("front_matter", Text, nullable=True),
+    Column("title", String(200), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # day | section
+    Column("key", String(64), nullable=False),  # 2021-04-08, 2021-03-31~2021-04-04, s:TODO
+    Column("start_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+    Column("title", String(200), nullable=True),
+    Column("level", Integer, nullable=False, default=2),
+    Column("position", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("user_id", "key"),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("entry_id", ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", ForeignKey("notes.id", ondelete="CASCADE"), nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(8), nullable=False, default="item"),  # item | block
+    Column("ordered", Boolean, nullable=False, default=False),
+    Column("done", Boolean, nullable=False, default=False),
+    Column("text", Text, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("part", Integer, nullable=False, default=0),  # 0 = the message's own bullet
+    Column("source_key", String(64), nullable=True),  # imported notes
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Column("edited_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("deleted_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("chat_id", "message_id", "part"),
+    UniqueConstraint("user_id", "source_key"),
+    Index("ix_notes_entry_parent_position", "entry_id", "parent_id", "position"),
+    Index("ix_notes_user_created", "user_id", "created_at"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("update_id", BigInteger, nullable=False, unique=True),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True, index=True),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("result", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+sent = Table(
+    "sent",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("status", String(16), nullable=False, default="claimed"),
+    Column("message_id", BigInteger, nullable=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
