@@ -17,6 +17,7 @@ from bot.core.markdown import NoteDraft
 from bot.core.tree import build_tree
 from storage.engine import upsert_insert
 from storage.tables import entries as E
+from storage.tables import new_user
 from storage.tables import notes as N
 from storage.tables import users as U
 
@@ -68,17 +69,7 @@ def _ensure_user(s: Connection, user_id: int, timezone: str, now: datetime) -> N
     ins = upsert_insert(s.dialect.name)
     s.execute(
         ins(U)
-        .values(
-            id=user_id,
-            chat_id=None,
-            name="",
-            timezone=timezone,
-            reminder_time=None,
-            reminder_mode="always",
-            blocked=False,
-            created_at=now,
-            updated_at=now,
-        )
+        .values(new_user(user_id, None, "", timezone, None, now))
         .on_conflict_do_nothing(index_elements=["id"])
     )
 

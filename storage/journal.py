@@ -14,6 +14,7 @@ from bot.core.days import DayRange
 from bot.core.markdown import NoteDraft
 from bot.core.tree import build_tree
 from storage.models import Action, Entry, Note, User
+from storage.tables import new_user
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,7 @@ class Journal:
         with self._sessions.begin() as s:
             user = s.get(User, user_id)
             if user is None:
-                user = User(
-                    id=user_id,
-                    chat_id=chat_id,
-                    name=name[:200],
-                    timezone=timezone,
-                    reminder_time=reminder_time,
-                    reminder_mode="always",
-                    blocked=False,
-                    created_at=now,
-                    updated_at=now,
-                )
+                user = User(**new_user(user_id, chat_id, name, timezone, reminder_time, now))
                 s.add(user)
                 try:
                     s.flush()

@@ -152,3 +152,25 @@ sent = Table(
     Column("message_id", BigInteger, nullable=True),
     Column("at", UTCDateTime(), nullable=False),
 )
+
+
+def new_user(
+    user_id: int,
+    chat_id: int | None,
+    name: str,
+    timezone: str,
+    reminder_time: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Column values of a user on first contact (from Telegram or an import)."""
+    return {
+        "id": user_id,
+        "chat_id": chat_id,
+        "name": name[:200],
+        "timezone": timezone,
+        "reminder_time": reminder_time,
+        "reminder_mode": "always",
+        "blocked": False,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -7,6 +7,7 @@ restarts, APScheduler's double run on a DST fall-back day, and several processes
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from storage.journal import UserInfo
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=30)
+SENDS_IN_FLIGHT = 4
 App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -154,8 +156,13 @@ async def deliver(
         return "no-chat"
     if not await db(svc.ledger.claim, user.id, day, kind):
         return "already"
+    slots = svc.extras.setdefault("send_slots", asyncio.Semaphore(SENDS_IN_FLIGHT))
     try:
-        message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
+        # thousands of reminders due in one minute queue here rather than as thousands of
+        # requests in flight: a congested loop releases paced requests in bunches, and a
+        # bunch crosses Telegram's per-second limit
+        async with slots:
+            message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
     except Forbidden:
         log.info("user %s blocked the bot; reminders and digests are off until they write", user.id)
         await db(svc.ledger.mark, user.id, day, kind, "blocked")

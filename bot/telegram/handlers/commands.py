@@ -9,7 +9,7 @@ from telegram import Update
 from bot import texts
 from bot.core.days import BadZone, format_date, parse_day_argument, zone
 from bot.core.render import render_body
-from bot.telegram.handlers.notes import user_of
+from bot.telegram.handlers.notes import sender, user_of
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
@@ -21,10 +21,7 @@ def _arg(context: Context) -> str:
 
 
 async def start(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     await message.reply_text(
         texts.WELCOME.format(
             tz=user.timezone, day_start=svc.settings.day_starts_at.strftime("%H:%M")
@@ -57,10 +54,7 @@ async def today(update: Update, context: Context) -> None:
 
 
 async def day(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     arg = _arg(context)
     try:
         wanted = parse_day_argument(arg or "today", svc.today(user))
@@ -71,10 +65,7 @@ async def day(update: Update, context: Context) -> None:
 
 
 async def undo(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     removed = await db(svc.journal.undo_last, user.id, message.chat_id, message.message_id)
     if removed is None:
         await message.reply_text(texts.UNDO_NOTHING)
@@ -101,10 +92,7 @@ async def done(update: Update, context: Context) -> None:
 
 
 async def tz(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     arg = _arg(context)
     now = svc.clock.now()
     if not arg:
@@ -126,10 +114,7 @@ _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 async def settings_(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     reminder = "off"
     if user.reminder_time:
         mode = " (skipped on days with notes)" if user.reminder_mode == "skip" else ""

@@ -15,8 +15,8 @@ from bot.core.days import DayRange
 from bot.core.export import ExportOptions, render_document
 from bot.core.markdown import NoteDraft
 from bot.core.periods import parse_period
-from bot.telegram.handlers.notes import user_of
-from bot.telegram.services import Context, Services, db, services
+from bot.telegram.handlers.notes import sender
+from bot.telegram.services import Context, Services, db
 from storage import bulk
 
 
@@ -68,10 +68,7 @@ def write_export(
 
 
 async def export(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     arg = " ".join(context.args or [])
     try:
         start, end, label = parse_period(arg)

@@ -45,6 +45,14 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
     return user
 
 
+async def sender(update: Update, context: Context) -> tuple[Message, Services, UserInfo]:
+    """The message a command came in, the services, and its sender as a journal user."""
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
+    return message, svc, await user_of(svc, message)
+
+
 async def _drafts(
     context: Context, svc: Services, message: Message, text: str, ents: list[Entity], day: date
 ) -> list[NoteDraft]:

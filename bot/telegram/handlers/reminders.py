@@ -11,7 +11,7 @@ from bot import texts
 from bot.core.days import parse_date
 from bot.core.periods import parse_iso_week
 from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
-from bot.telegram.handlers.notes import user_of
+from bot.telegram.handlers.notes import sender
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import (
     digest_for,
@@ -34,10 +34,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def remind(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     arg = " ".join(context.args or []).strip().lower()
     if not arg:
         if user.reminder_time:
@@ -67,10 +64,7 @@ async def remind(update: Update, context: Context) -> None:
 
 
 async def digest(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     args = [a.lower() for a in context.args or []]
     if not args:
         state = "off"
@@ -99,10 +93,7 @@ async def digest(update: Update, context: Context) -> None:
 
 
 async def week(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    svc = services(context)
-    user = await user_of(svc, message)
+    message, svc, user = await sender(update, context)
     arg = " ".join(context.args or []).strip()
     today = svc.today(user)
     try:
