@@ -20,12 +20,16 @@ class Ledger:
         self._clock = clock
 
     def claim(self, user_id: int, day: date, kind: str) -> bool:
-        """True for exactly one caller, across restarts and processes."""
+        """True for exactly one caller, across restarts and processes.
+
+        The row reads "sent" from the start; a send that fails is marked otherwise (or
+        released), so a success costs a single write.
+        """
         with self._sessions.begin() as s:
             ins = upsert_insert(s.get_bind().dialect.name)
             result = s.execute(
                 ins(Sent)
-                .values(user_id=user_id, day=day, kind=kind, status="claimed", at=self._clock.now())
+                .values(user_id=user_id, day=day, kind=kind, status="sent", at=self._clock.now())
                 .on_conflict_do_nothing()
             )
             return bool(getattr(result, "rowcount", 0) == 1)

@@ -114,14 +114,25 @@ class Intake:
             backoff = 1.0
             if not updates:
                 continue
-            await self.accept(list(updates))
+            try:
+                await self.accept(list(updates))
+            except Exception:
+                # not stored, so not confirmed: the same updates come again next time
+                log.exception("could not store updates; fetching them again shortly")
+                await asyncio.sleep(2)
+                continue
             # only now, with the batch committed, does the next request confirm it
             offset = max(u.update_id for u in updates) + 1
 
     async def _work_loop(self) -> None:
         bot = self._app.bot
         while True:
-            rows = await db(self._inbox.pending, self._batch)
+            try:
+                rows = await db(self._inbox.pending, self._batch)
+            except Exception:
+                log.exception("could not read the inbox; trying again shortly")
+                await asyncio.sleep(2)
+                continue
             if not rows:
                 if self._stopping:
                     return
@@ -143,6 +154,9 @@ class Intake:
                     self.processed += 1
             finally:
                 # handlers are idempotent: a crash before this line only causes a replay
-                await db(self._inbox.mark_done, done)
+                try:
+                    await db(self._inbox.mark_done, done)
+                except Exception:
+                    log.exception("could not mark updates done; they will be replayed")
             if self._stopping:
                 return
