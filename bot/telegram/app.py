@@ -60,11 +60,11 @@ def build_application(svc: Services, *, own_intake: bool) -> Application:  # typ
     if settings.rate_limit > 0:
         # one request per 1/rate seconds, no bursts: a bucket that bursts 30 at once and
         # then drips 30/s crosses a strict per-second limit and earns 429s that pause
-        # everything; 1% under the limit keeps clear of it
+        # everything; 2% under the limit keeps clear of it
         builder = builder.rate_limiter(
             AIORateLimiter(
                 overall_max_rate=1,
-                overall_time_period=1.01 / settings.rate_limit,
+                overall_time_period=1.02 / settings.rate_limit,
                 max_retries=3,
             )
         )

@@ -34,7 +34,7 @@ from storage.journal import UserInfo
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=30)
-SENDS_IN_FLIGHT = 4
+JOBS_IN_FLIGHT = 8
 App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -156,13 +156,8 @@ async def deliver(
         return "no-chat"
     if not await db(svc.ledger.claim, user.id, day, kind):
         return "already"
-    slots = svc.extras.setdefault("send_slots", asyncio.Semaphore(SENDS_IN_FLIGHT))
     try:
-        # thousands of reminders due in one minute queue here rather than as thousands of
-        # requests in flight: a congested loop releases paced requests in bunches, and a
-        # bunch crosses Telegram's per-second limit
-        async with slots:
-            message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
+        message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
     except Forbidden:
         log.info("user %s blocked the bot; reminders and digests are off until they write", user.id)
         await db(svc.ledger.mark, user.id, day, kind, "blocked")
@@ -273,9 +268,14 @@ def _user_id(data: object) -> int:
 async def _run(context: Context, check: Any) -> None:
     svc = context.application.bot_data[KEY]
     assert isinstance(svc, Services) and context.job is not None
-    user = await db(svc.journal.get_user, _user_id(context.job.data))
-    if user is not None:
-        await check(context.application, svc, user)
+    # thousands of reminders due in one minute wait here, not as thousands of tasks in
+    # the thread pool and the limiter: a congested loop lets paced requests out in
+    # bunches, and a bunch crosses Telegram's per-second limit
+    slots = svc.extras.setdefault("job_slots", asyncio.Semaphore(JOBS_IN_FLIGHT))
+    async with slots:
+        user = await db(svc.journal.get_user, _user_id(context.job.data))
+        if user is not None:
+            await check(context.application, svc, user)
 
 
 async def reminder_job(context: Context) -> None:
