@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
@@ -260,21 +261,13 @@ def iter_days(
             if a is not None:
                 bounds[eid] = DayRange(a, b or a)
         stmt = (
-            select(
-                N.c.entry_id,
-                N.c.id,
-                N.c.parent_id,
-                N.c.kind,
-                N.c.ordered,
-                N.c.done,
-                N.c.text,
-            )
+            select(N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text, N.c.entry_id)
             .join(E, and_(E.c.id == N.c.entry_id))
             .where(*cond, N.c.deleted_at.is_(None))
             .order_by(*order, E.c.id, N.c.position, N.c.id)
         )
-        result = c.execution_options(stream_results=True, yield_per=5000).execute(stmt)
-        for eid, rows in groupby(result, key=lambda r: r[0]):
-            tree = build_tree(r[1:] for r in rows)
+        result = c.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+        for eid, rows in groupby(result, key=itemgetter(6)):
+            tree = build_tree(rows)
             if tree:
                 yield bounds[eid], tree

@@ -95,8 +95,10 @@ async def test_blocked_user_is_disabled_until_they_write(fake: FakeBotAPI, start
     clock.set(at(21, 31))
     bot = await start_bot(clock=clock, reminder_time="21:30")
     svc = bot.exposed["services"]
-    await bot.until(lambda: svc.journal.get_user(USER).blocked)
-    assert not bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
+    jq = bot.exposed["app"].job_queue
+    await bot.until(
+        lambda: svc.journal.get_user(USER).blocked and not jq.get_jobs_by_name(f"reminder:{USER}")
+    )
     assert svc.ledger.status(USER, at(0, 0).date(), "reminder") == "blocked"
     fake.send(USER, "back again", date=stamp(clock))
     await bot.reacted(2)

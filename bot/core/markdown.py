@@ -303,6 +303,8 @@ def can_strike(text: str) -> bool:
         return False
     if text[0] == "~" or text[-1] in "~\\":
         return False
+    if not any(ch in text for ch in "`<[\\*_&"):
+        return True  # nothing inline could swallow or split the delimiters: skip the parser
     tokens = note_parser().parse(f"~~{text}~~")
     if len(tokens) != 3 or tokens[1].children is None:
         return False

@@ -14,15 +14,17 @@ def item_text(note: NoteDraft) -> str:
     return note.text
 
 
-def _item_lines(note: NoteDraft, indent: int, marker: str, bullet: str) -> Iterator[str]:
+def _item_lines(note: NoteDraft, indent: int, marker: str, bullet: str, out: list[str]) -> None:
+    # appends to one list instead of nesting generators: export renders every note
     first, *rest = item_text(note).split("\n")
     pad = " " * indent
-    yield f"{pad}{marker} {first}".rstrip() if first else f"{pad}{marker}"
+    out.append(f"{pad}{marker} {first}".rstrip() if first else f"{pad}{marker}")
     col = indent + len(marker) + 1
-    cont = " " * col
-    for line in rest:
-        yield cont + line if line else ""
-    yield from _list_lines(note.children, col, bullet)
+    if rest:
+        cont = " " * col
+        out.extend(cont + line if line else "" for line in rest)
+    if note.children:
+        _list_lines(note.children, col, bullet, out)
 
 
 def _runs(notes: Iterable[NoteDraft]) -> Iterator[tuple[str, list[NoteDraft]]]:
@@ -40,32 +42,34 @@ def _runs(notes: Iterable[NoteDraft]) -> Iterator[tuple[str, list[NoteDraft]]]:
         yield kind, run
 
 
-def _list_lines(notes: list[NoteDraft], indent: int, bullet: str) -> Iterator[str]:
+def _list_lines(notes: list[NoteDraft], indent: int, bullet: str, out: list[str]) -> None:
     first = True
     for kind, run in _runs(notes):
         if not first:
-            yield ""  # a new run must not merge into the previous list
+            out.append("")  # a new run must not merge into the previous list
         first = False
         if kind == "block":  # only at the top level; nested blocks are written as items
             for note in run:
-                yield from _item_lines(note, indent, bullet, bullet)
+                _item_lines(note, indent, bullet, bullet, out)
             continue
         for n, note in enumerate(run, start=1):
             marker = f"{n}." if kind == "ordered" else bullet
-            yield from _item_lines(note, indent, marker, bullet)
+            _item_lines(note, indent, marker, bullet, out)
 
 
-def render_body(notes: list[NoteDraft], bullet: str = "*") -> Iterator[str]:
+def render_body(notes: list[NoteDraft], bullet: str = "*") -> list[str]:
     """Lines of a day's (or section's) body: blocks as written, items as nested bullets."""
+    out: list[str] = []
     first = True
     for kind, run in _runs(notes):
         if not first:
-            yield ""
+            out.append("")
         first = False
         if kind == "block":
             for note in run:
-                yield from note.text.split("\n")
+                out.extend(note.text.split("\n"))
             continue
         for n, note in enumerate(run, start=1):
             marker = f"{n}." if kind == "ordered" else bullet
-            yield from _item_lines(note, 0, marker, bullet)
+            _item_lines(note, 0, marker, bullet, out)
+    return out

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from bot.core.markdown import NoteDraft
 
 
-def build_tree(
-    rows: Iterable[tuple[int, int | None, str, bool, bool, str]],
-) -> list[NoteDraft]:
-    """Rows (id, parent_id, kind, ordered, done, text), parents before or after children."""
+def build_tree(rows: Iterable[Sequence[Any]]) -> list[NoteDraft]:
+    """Rows starting (id, parent_id, kind, ordered, done, text, …), in sibling order.
+
+    Extra trailing columns are ignored; parents may come before or after children.
+    """
     nodes: dict[int, NoteDraft] = {}
     parents: list[tuple[int, int | None]] = []
-    for nid, parent_id, kind, ordered, done, text in rows:
+    for nid, parent_id, kind, ordered, done, text, *_ in rows:
         nodes[nid] = NoteDraft(
             text=text, kind="block" if kind == "block" else "item", ordered=ordered, done=done
         )
