@@ -22,12 +22,17 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     token = settings.token()
     setup_logging(settings.log_level, token)
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         asyncio.run(run_bot(settings, SystemClock(), handle_signals=True))
-    except IntakeStopped:
+    except (IntakeStopped, InvalidToken):
         print(
             "error: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr
         )
+        return 1
+    except NetworkError as exc:
+        print(f"error: cannot reach the Bot API ({exc}); check the network", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -93,3 +93,31 @@ def test_redaction_filter() -> None:
         rec = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
     f.filter(rec)
     assert rec.exc_text is not None and TOKEN not in rec.exc_text
+
+
+def test_wrong_token_is_one_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.fakebot import FakeBotAPI
+
+    fake = FakeBotAPI().start()
+    try:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "987654321:WRONG-token-for-this-fake-server-xx")
+        monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+        assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 1
+    finally:
+        fake.stop()
+    err = capsys.readouterr().err
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in err and "WRONG-token" not in err
+
+
+def test_unreachable_api_is_one_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Bot API" in err and TOKEN not in err
