@@ -35,13 +35,12 @@ To use it, its owner adds that id to ALLOWED_USER_IDS."""
 GROUP_LEAVE = "I keep private journals only, so I'm leaving this group."
 UNSUPPORTED = "I can only keep text and photos as notes. Nothing was stored."
 EMPTY = "That message has no text to keep. Nothing was stored."
-TOO_LONG_NOTE = "Stored. (It was long, so it may be split when shown.)"
+TOO_BIG = "That file is over Telegram's 20 MB download limit, so nothing was stored."
 ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"
 BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
 FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
 
 DAY_EMPTY = "Nothing logged for {day} yet."
-DAY_HEADER = "{day}"
 BAD_DAY = "I could not read “{arg}” as a day. Try 2021-4-8, yesterday or -2."
 
 UNDO_DONE = "Removed: {text}"
@@ -64,7 +63,6 @@ Reminder: {reminder}
 Digest: {digest}
 Notes kept: {notes}"""
 
-EDIT_STALE = ""  # edits older than what is stored are ignored silently
 
 SENT_AS_FILE = "That is long, so here it is as a file."
 

@@ -208,3 +208,12 @@ async def test_long_day_is_split_or_sent_as_file(fake: FakeBotAPI, start_bot: An
     await bot.until(lambda: bool(fake.calls_to("sendDocument")))
     doc = fake.calls_to("sendDocument")[0].params["document"]
     assert doc["filename"].endswith(".md") and b"11 zzz" in doc["data"]
+
+
+async def test_files_over_the_download_limit_are_refused(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    photo = [{"file_id": "huge", "file_unique_id": "h", "width": 9, "height": 9,
+              "file_size": 21 * 1024 * 1024}]  # fmt: skip
+    fake.send(USER, None, extra={"photo": photo})
+    assert (await bot.replies(1))[0] == texts.TOO_BIG
+    assert not fake.calls_to("getFile") and not fake.calls_to("setMessageReaction")

@@ -94,7 +94,7 @@ async def capture(update: Update, context: Context) -> None:
     try:
         drafts = await _drafts(context, svc, message, text, ents, day)
     except TooBig:
-        await message.reply_text("That file is over Telegram's 20 MB download limit; not stored.")
+        await message.reply_text(texts.TOO_BIG)
         return
     if not drafts:
         if not edited:
