@@ -106,7 +106,11 @@ def soak(messages: int, kills: int, intake: str, seed: int) -> tuple[int, int, i
                 break
             time.sleep(0.5)
         bot.send_signal(signal.SIGTERM)
-        bot.wait(timeout=60)
+        try:
+            bot.wait(timeout=600)  # the stock updater drains its whole queue on a clean stop
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            bot.wait()
         texts = note_texts(url)
     fake.stop()
     wanted = {f"note {i:06d}" for i in range(messages)}
