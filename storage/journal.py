@@ -180,17 +180,16 @@ class Journal:
     def _insert_tree(
         self,
         s: Session,
-        ref: MessageRef | None,
+        ref: MessageRef,
         entry_id: int,
         parent_id: int | None,
         position: int,
         draft: NoteDraft,
         part: int,
         now: datetime,
-        source_key: str | None = None,
     ) -> tuple[Note, int]:
         note = Note(
-            user_id=ref.user_id if ref else 0,
+            user_id=ref.user_id,
             entry_id=entry_id,
             parent_id=parent_id,
             position=position,
@@ -198,11 +197,10 @@ class Journal:
             ordered=draft.ordered,
             done=draft.done,
             text=draft.text,
-            chat_id=ref.chat_id if ref else None,
-            message_id=ref.message_id if ref else None,
+            chat_id=ref.chat_id,
+            message_id=ref.message_id,
             part=part,
-            source_key=source_key,
-            sent_at=ref.at if ref else None,
+            sent_at=ref.at,
             created_at=now,
         )
         s.add(note)

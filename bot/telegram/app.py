@@ -13,7 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import access, commands, errors, notes
+from bot.telegram.handlers import access, commands, errors, export, notes, reminders
 from bot.telegram.services import KEY, Services
 
 COMMANDS = [
@@ -91,8 +91,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     ]
     for name, callback in cmd:
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE_NEW))
-    from bot.telegram.handlers import export, reminders  # features that add commands
-
     export.register(app)
     reminders.register(app)
     text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
