@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
     reminder_time: Annotated[time | None, NoDecode] = time(21, 30)
     reminder_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
     intake: Literal["inbox", "stock"] = "inbox"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_secret: SecretStr | None = None
     poll_timeout: int = Field(default=30, ge=0, le=50)
     export_title: str = "日知录"
     export_author: str = ""
@@ -124,6 +129,23 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        if value is None or str(value).strip() == "":
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(value).strip()):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return str(value).strip()
 
     @field_validator("telegram_base_url", "telegram_base_file_url")
     @classmethod

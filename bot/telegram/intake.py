@@ -60,19 +60,27 @@ class Intake:
         self._wake.set()
         return new
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Run until `stop` is set (or a fatal error); then finish in-flight rows and return."""
+    async def run(self, stop: asyncio.Event, *, poll: bool = True) -> None:
+        """Run until `stop` is set (or a fatal error); then finish in-flight rows and return.
+
+        With poll=False updates arrive only through accept() (a webhook).
+        """
         await db(self._inbox.purge)
-        await self._app.bot.delete_webhook(drop_pending_updates=False)
-        fetcher = asyncio.create_task(self._fetch_loop(stop), name="intake-fetch")
+        tasks: set[asyncio.Task[None]] = set()
+        fetcher: asyncio.Task[None] | None = None
+        if poll:
+            await self._app.bot.delete_webhook(drop_pending_updates=False)
+            fetcher = asyncio.create_task(self._fetch_loop(stop), name="intake-fetch")
+            tasks.add(fetcher)
         worker = asyncio.create_task(self._work_loop(), name="intake-work")
         stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait({stopper, fetcher, worker}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopper, worker, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         self._stopping = True
-        fetcher.cancel()
         stopper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await fetcher
+        if fetcher is not None:
+            fetcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetcher
         self._wake.set()
         try:
             await asyncio.wait_for(worker, timeout=20)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
+
+from telegram.ext import Application
 
 from bot.core.clock import Clock
 from bot.settings import Settings
@@ -12,12 +15,50 @@ from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.intake import Intake
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
+from bot.telegram.webhook import WebhookServer
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.journal import Journal
 from storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
+
+
+async def _serve_webhook(
+    app: Application,  # type: ignore[type-arg]
+    intake: Intake,
+    settings: Settings,
+    stop: asyncio.Event,
+    expose: dict[str, object] | None,
+) -> None:
+    """Receive updates by webhook; Telegram hears "200" only after the inbox commit."""
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret is not None
+        else secrets.token_urlsafe(32)
+    )
+    server = WebhookServer(
+        app,
+        intake,
+        url=settings.webhook_url,
+        secret=secret,
+        host=settings.webhook_listen,
+        port=settings.webhook_port,
+    )
+    await server.start()
+    if expose is not None:
+        expose.update(webhook=server, webhook_secret=secret)
+    try:
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+        log.info("receiving updates by webhook on %s:%s", settings.webhook_listen, server.port)
+        await intake.run(stop, poll=False)
+    finally:
+        await server.stop()
 
 
 async def run_bot(
@@ -66,7 +107,10 @@ async def run_bot(
                 poll_timeout=settings.poll_timeout,
             )
             svc.extras["intake"] = intake
-            await intake.run(stop)
+            if settings.webhook_url:
+                await _serve_webhook(app, intake, settings, stop, expose)
+            else:
+                await intake.run(stop)
         else:
             assert app.updater is not None
             await app.updater.start_polling(

@@ -1,0 +1,51 @@
+"""Webhook mode: Telegram hears 200 only once the update is in the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tests.conftest import USER
+from tests.fakebot import FakeBotAPI
+
+
+def post(port: int, path: str, body: bytes, secret: str | None) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=body, method="POST",
+        headers={"Content-Type": "application/json",
+                 **({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {})},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+async def test_webhook_stores_before_answering(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot(
+        webhook_url="https://journal.example/hook", webhook_listen="127.0.0.1", webhook_port=0
+    )
+    await bot.until(lambda: "webhook" in bot.exposed and bool(fake.calls_to("setWebhook")))
+    hook = fake.calls_to("setWebhook")[0].params
+    secret = bot.exposed["webhook_secret"]
+    assert hook["url"] == "https://journal.example/hook" and hook["secret_token"] == secret
+    assert not fake.calls_to("getUpdates") and not fake.calls_to("deleteWebhook")
+    port = bot.exposed["webhook"].port
+    update = {"update_id": 77, "message": fake.message(USER, "sent by webhook")}
+    body = json.dumps(update).encode()
+    assert await asyncio.to_thread(post, port, "/hook", body, "wrong") == 403
+    assert await asyncio.to_thread(post, port, "/elsewhere", body, secret) == 404
+    assert await asyncio.to_thread(post, port, "/hook", b"{not json", secret) == 400
+    assert await asyncio.to_thread(post, port, "/hook", body, secret) == 200
+    assert await asyncio.to_thread(post, port, "/hook", body, secret) == 200  # a retry
+    await bot.reacted(1)
+    # polling is off: commands come through the webhook too
+    today = {"update_id": 78, "message": fake.message(
+        USER, "/today", entities=[{"type": "bot_command", "offset": 0, "length": 6}])}  # fmt: skip
+    assert await asyncio.to_thread(post, port, "/hook", json.dumps(today).encode(), secret) == 200
+    replies = await bot.replies(1)
+    assert replies[-1].endswith("* sent by webhook")  # once, despite the retry
