@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,14 @@ async def test_files_over_the_download_limit_are_refused(fake: FakeBotAPI, start
     fake.send(USER, None, extra={"photo": photo})
     assert (await bot.replies(1))[0] == texts.TOO_BIG
     assert not fake.calls_to("getFile") and not fake.calls_to("setMessageReaction")
+
+
+async def test_messages_to_one_chat_are_paced(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot(rate_limit=30)
+    for i in range(3):
+        fake.send(USER, f"{i} " + "y" * 3000)
+    await bot.reacted(3)  # reactions are not held back per chat
+    fake.command(USER, "/today")
+    await bot.until(lambda: len(fake.sent_texts()) >= 3)
+    times = [c.at for c in fake.calls_to("sendMessage")]
+    assert all(b - a >= 0.9 for a, b in itertools.pairwise(times))

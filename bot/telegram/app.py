@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CommandHandler,
@@ -14,6 +13,7 @@ from telegram.ext import (
 )
 
 from bot.telegram.handlers import access, commands, errors, export, notes, reminders
+from bot.telegram.ratelimit import JournalRateLimiter
 from bot.telegram.services import KEY, Services
 
 COMMANDS = [
@@ -58,16 +58,7 @@ def build_application(svc: Services, *, own_intake: bool) -> Application:  # typ
         .post_init(post_init)
     )
     if settings.rate_limit > 0:
-        # one request per 1/rate seconds, no bursts: a bucket that bursts 30 at once and
-        # then drips 30/s crosses a strict per-second limit and earns 429s that pause
-        # everything; 2% under the limit keeps clear of it
-        builder = builder.rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1.02 / settings.rate_limit,
-                max_retries=3,
-            )
-        )
+        builder = builder.rate_limiter(JournalRateLimiter(settings.rate_limit))
     if own_intake:
         builder = builder.updater(None)
     app = builder.build()

@@ -1,0 +1,51 @@
+"""Telegram's limits: about 30 messages a second overall and about one a second per chat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram._utils.types import JSONDict
+from telegram.ext import AIORateLimiter
+
+
+class JournalRateLimiter(AIORateLimiter):
+    """PTB's limiter (overall pace, 429 handling) plus one send per second per private chat.
+
+    Reactions are not paced per chat: they are how every note is acknowledged, and a burst
+    of notes must not queue behind each other.
+    """
+
+    def __init__(self, overall_per_second: float, *, max_retries: int = 3) -> None:
+        # one request per 1/rate seconds, no bursts: a bucket that bursts 30 at once and
+        # then drips 30/s crosses a strict per-second limit and earns 429s that pause
+        # everything; 2% under the limit keeps clear of it
+        super().__init__(
+            overall_max_rate=1,
+            overall_time_period=1.02 / overall_per_second,
+            max_retries=max_retries,
+        )
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        chat = data.get("chat_id")
+        if endpoint.startswith("send") and isinstance(chat, int) and chat > 0:
+            limiter = self._chats.get(chat)
+            if limiter is None:
+                limiter = self._chats[chat] = AsyncLimiter(1, 1)
+            async with limiter:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
