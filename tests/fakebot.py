@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -74,6 +75,7 @@ class FakeBotAPI:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.sent_messages: list[dict[str, Any]] = []
+        self.delivered: Counter[int] = Counter()  # successful sendMessage calls per chat
         self._callback_ids = itertools.count(1)
         self.confirmed = 0  # highest update_id confirmed through an offset
         self.now = lambda: int(time.time())
@@ -417,6 +419,7 @@ class FakeBotAPI:
         msg = self._sent_message(p, text=p.get("text", ""))
         with self._cond:
             self.sent_messages.append(msg)
+            self.delivered[int(p["chat_id"])] += 1
         return msg
 
     def _m_sendDocument(self, p: dict[str, Any]) -> Any:
