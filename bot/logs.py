@@ -46,3 +46,5 @@ def setup_logging(level: str, token: str | None = None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # our limiter retries a 429 itself; PTB's would log each one as an ERROR
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

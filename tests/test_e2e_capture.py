@@ -229,3 +229,14 @@ async def test_messages_to_one_chat_are_paced(fake: FakeBotAPI, start_bot: Any) 
     await bot.until(lambda: len(fake.sent_texts()) >= 3)
     times = [c.at for c in fake.calls_to("sendMessage")]
     assert all(b - a >= 0.9 for a, b in itertools.pairwise(times))
+
+
+async def test_flood_control_is_waited_out_and_retried(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot(rate_limit=30)
+    fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    fake.command(USER, "/help")
+    await bot.until(lambda: fake.delivered[USER] >= 1)
+    attempts = fake.calls_to("sendMessage")
+    assert attempts[0].params.get("_failed") == 429 and "_failed" not in attempts[-1].params
+    assert attempts[-1].at - attempts[0].at >= 1.0  # waited as told before retrying
+    assert texts.ERROR not in fake.sent_texts()
