@@ -58,12 +58,3 @@ class Ledger:
                     Sent.user_id == user_id, Sent.day == day, Sent.kind == kind
                 )
             )
-
-    def count(self, kind: str | None = None, status: str | None = None) -> int:
-        with self._sessions() as s:
-            q = select(Sent.user_id)
-            if kind is not None:
-                q = q.where(Sent.kind == kind)
-            if status is not None:
-                q = q.where(Sent.status == status)
-            return len(s.execute(q).all())

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.core.entities import Entity, escape_inline, to_markdown
+from bot.core.entities import Entity, to_markdown
 from bot.core.markdown import NoteDraft, markdown_to_drafts
 
 _BACKDATE = re.compile(
@@ -83,8 +83,3 @@ def image_markdown(url: str, caption_md: str = "") -> str:
     safe_url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
     image = f"![]({safe_url})"
     return f"{caption_md}\n{image}" if caption_md.strip() else image
-
-
-def plain_markdown(text: str) -> str:
-    """Escape plain text (a file name, a title) so markdown shows it literally."""
-    return escape_inline(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -73,14 +74,12 @@ class JournalRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         chat = data.get("chat_id")
-        if endpoint.startswith("send") and isinstance(chat, int) and chat > 0:
-            limiter = self._chats.get(chat)
-            if limiter is None:
-                limiter = self._chats[chat] = AsyncLimiter(1, 1)
-            async with limiter:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        paced_per_chat = endpoint.startswith("send") and isinstance(chat, int) and chat > 0
+        limiter: AsyncLimiter | contextlib.nullcontext[None] = contextlib.nullcontext()
+        if paced_per_chat:
+            assert isinstance(chat, int)
+            limiter = self._chats.setdefault(chat, AsyncLimiter(1, 1))
+        async with limiter:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )

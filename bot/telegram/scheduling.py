@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
 
 from apscheduler.jobstores.base import JobLookupError
@@ -304,7 +304,3 @@ def snooze_until(now: datetime, minutes: int) -> datetime:
 
 def local_hhmm(moment: datetime, tz_name: str) -> str:
     return moment.astimezone(zone(tz_name)).strftime("%H:%M")
-
-
-def reminder_at(user: UserInfo) -> time | None:
-    return parse_hhmm(user.reminder_time) if user.reminder_time else None
