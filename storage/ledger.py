@@ -19,7 +19,7 @@ class Ledger:
         self._sessions = sessions
         self._clock = clock
 
-    def claim(self, user_id: int, day: date, kind: str) -> bool:
+    def claim(self, user_id: int, day: date, kind: str, status: str = "sent") -> bool:
         """True for exactly one caller, across restarts and processes.
 
         The row reads "sent" from the start; a send that fails is marked otherwise (or
@@ -29,7 +29,7 @@ class Ledger:
             ins = upsert_insert(s.get_bind().dialect.name)
             result = s.execute(
                 ins(Sent)
-                .values(user_id=user_id, day=day, kind=kind, status="sent", at=self._clock.now())
+                .values(user_id=user_id, day=day, kind=kind, status=status, at=self._clock.now())
                 .on_conflict_do_nothing()
             )
             return bool(getattr(result, "rowcount", 0) == 1)

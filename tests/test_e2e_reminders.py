@@ -145,3 +145,25 @@ async def test_remind_week_and_digest_commands(fake: FakeBotAPI, start_bot: Any)
     await asyncio.sleep(0.5)
     assert sum(t.startswith("Week 2021-4-5") for t in fake.sent_texts()) == 2  # /week + 1 digest
     assert "off" in await ask("/digest off")
+
+
+async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(EVENING)
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.command(USER, "/remind skip")
+    await bot.until(lambda: any("skip the reminder" in t for t in fake.sent_texts()))
+    fake.send(USER, "already wrote today", date=stamp(clock))
+    await bot.reacted(1)
+    clock.set(at(21, 30, 5))
+    fire(bot, f"reminder:{USER}")
+    svc = bot.exposed["services"]
+    day = at(0, 0).date()
+    await bot.until(lambda: svc.ledger.status(USER, day, "reminder") == "skipped")
+    fire(bot, f"reminder:{USER}")  # a second run changes nothing
+    await asyncio.sleep(0.3)
+    assert reminders(fake) == []
+    # the next day has no notes: the reminder comes
+    clock.set(at(21, 30, 5, day=9))
+    fire(bot, f"reminder:{USER}")
+    await bot.until(lambda: len(reminders(fake)) == 1)
+    assert reminders(fake)[0]["text"].startswith("What did you learn today?")

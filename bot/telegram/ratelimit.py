@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -12,32 +13,102 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
+# Telegram: about 20 messages a minute in one group
+GROUP_PER_MINUTE = 20
 
-class JournalRateLimiter(AIORateLimiter):
-    """PTB's limiter (overall pace, 429 handling) plus one send per second per private chat.
+
+class SendWindow:
+    """At most `count` sends start in any `period` seconds, first come first served.
+
+    Counted from when sends really started: a leaky bucket loses the slot whenever the
+    event loop wakes a waiter late (about 3% of the rate under load), a window only shifts
+    that one send. A flood pause holds everyone, and the queue then goes out paced, not
+    at once.
+    """
+
+    def __init__(self, count: int, period: float, *, min_gap: float = 0.0) -> None:
+        if count < 1 or period <= 0:
+            raise ValueError("a window needs count >= 1 and period > 0")
+        self.count = count
+        self.period = period
+        self.min_gap = min_gap
+        self._starts: deque[float] = deque(maxlen=count)
+        self._lock = asyncio.Lock()  # FIFO: nobody overtakes a waiting send
+        self._pause_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Flood control: no send starts for `seconds` from now."""
+        now = asyncio.get_running_loop().time()
+        self._pause_until = max(self._pause_until, now + seconds)
+
+    def _wait(self, now: float) -> float:
+        wait = self._pause_until - now
+        if self._starts:
+            wait = max(wait, self._starts[-1] + self.min_gap - now)
+            if len(self._starts) == self.count:
+                wait = max(wait, self._starts[0] + self.period - now)
+        return wait
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            # a pause may begin while we sleep, so look again after every sleep
+            while (wait := self._wait(loop.time())) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+            self._starts.append(loop.time())
+
+
+def window_for(per_second: float, *, slack: float = 0.025) -> SendWindow:
+    """A window that keeps `slack` seconds clear of a strict per-second limit.
+
+    The slack absorbs the jitter between our clock and the server's; a 429 costs a
+    one-second pause, so a little slack is cheaper than none.
+    """
+    count = max(1, round(per_second))
+    period = count / per_second + slack
+    return SendWindow(count, period, min_gap=period / count / 4)
+
+
+class JournalRateLimiter(BaseRateLimiter[int]):
+    """Overall pace, one send a second per private chat, 20 a minute per group, 429 retries.
 
     Reactions are not paced per chat: they are how every note is acknowledged, and a burst
     of notes must not queue behind each other.
     """
 
     def __init__(self, overall_per_second: float, *, max_retries: int = 3) -> None:
-        # one request per 1/rate seconds, no bursts: a bucket that bursts 30 at once and
-        # then drips 30/s crosses a strict per-second limit and earns 429s that pause
-        # everything; 2% under the limit keeps clear of it. Retries are ours (below): PTB's
-        # own wait for a flood pause comes after a request has taken its pacing slot, so
-        # everything queued during the pause goes out at once and earns the next 429.
-        super().__init__(
-            overall_max_rate=1,
-            overall_time_period=1.02 / overall_per_second,
-            max_retries=0,
-        )
+        self._window = window_for(overall_per_second)
         self._retries = max_retries
-        self._pause_until = 0.0
-        self._chats: dict[int, AsyncLimiter] = {}
+        self._chats: dict[int | str, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _chat_limiter(self, endpoint: str, data: dict[str, Any]) -> AsyncLimiter | None:
+        chat = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat = int(chat)  # type: ignore[arg-type]
+        if isinstance(chat, int) and chat > 0:
+            if not endpoint.startswith("send"):
+                return None
+            rate, period = 1.0, 1.0
+        elif isinstance(chat, int | str) and chat:
+            rate, period = GROUP_PER_MINUTE, 60.0
+        else:
+            return None
+        if len(self._chats) > 4096:
+            # forget chats whose limiter is idle, so the map cannot grow without bound
+            for key, limiter in list(self._chats.items()):
+                if limiter.has_capacity(limiter.max_rate):
+                    del self._chats[key]
+        return self._chats.setdefault(chat, AsyncLimiter(rate, period))
 
     async def process_request(
         self,
@@ -48,38 +119,27 @@ class JournalRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        loop = asyncio.get_running_loop()
-        for attempt in range(self._retries + 1):
-            # the pause may be extended while we sleep, so look again after each sleep
-            while (wait := self._pause_until - loop.time()) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(wait)
+        retries = self._retries if rate_limit_args is None else rate_limit_args
+        chat_limiter = self._chat_limiter(endpoint, data)
+        counted = "chat_id" in data  # like Telegram: getMe, getUpdates and files are free
+        for attempt in range(retries + 1):
             try:
-                return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+                # the chat's pace first, so a chat that must wait does not hold up the queue
+                async with chat_limiter or contextlib.nullcontext():
+                    if counted:
+                        await self._window.acquire()
+                    return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                if attempt == self._retries:
+                if attempt == retries:
                     raise
-                delay = exc.retry_after
-                seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-                self._pause_until = max(self._pause_until, loop.time() + seconds + 0.1)
+                seconds = _seconds(exc)
+                self._window.pause(seconds + 0.1)
                 log.warning("flood control: pausing sends for %.0f s, then retrying", seconds)
         raise AssertionError("unreachable")
 
-    async def _paced(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        chat = data.get("chat_id")
-        paced_per_chat = endpoint.startswith("send") and isinstance(chat, int) and chat > 0
-        limiter: AsyncLimiter | contextlib.nullcontext[None] = contextlib.nullcontext()
-        if paced_per_chat:
-            assert isinstance(chat, int)
-            limiter = self._chats.setdefault(chat, AsyncLimiter(1, 1))
-        async with limiter:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+
+def _seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns on reading `retry_after` while it moves from int to timedelta;
+    # the private field already holds the timedelta
+    delay = exc._retry_after if hasattr(exc, "_retry_after") else exc.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)

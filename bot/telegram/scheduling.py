@@ -150,11 +150,13 @@ async def deliver(
     kind: str,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
+    *,
+    claimed: bool = False,
 ) -> str:
-    """Claim the ledger entry, send, record the outcome. Returns what happened."""
+    """Claim the ledger entry (unless the caller did), send, record the outcome."""
     if user.chat_id is None:
         return "no-chat"
-    if not await db(svc.ledger.claim, user.id, day, kind):
+    if not claimed and not await db(svc.ledger.claim, user.id, day, kind):
         return "already"
     try:
         message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
@@ -193,16 +195,28 @@ async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
     )  # fmt: skip
     if due is None:
         return None
-    if await db(svc.ledger.status, user.id, due.day, "done") is not None:
-        return "done"
-    count = await db(svc.journal.notes_on, user.id, due.day)
-    if should_skip(user.reminder_mode, count):
-        if await db(svc.ledger.claim, user.id, due.day, "reminder"):
-            await db(svc.ledger.mark, user.id, due.day, "reminder", "skipped")
-        return "skipped"
+    state, count = await db(_prepare_reminder, svc, user, due.day)
+    if state != "claimed":
+        return state
     return await deliver(
-        app, svc, user, due.day, "reminder", reminder_text(count), buttons(due.day)
+        app, svc, user, due.day, "reminder", reminder_text(count), buttons(due.day), claimed=True
     )
+
+
+def _prepare_reminder(svc: Services, user: UserInfo, day: date) -> tuple[str, int]:
+    """Blocking, one trip off the loop: done already? how many notes? then claim the send.
+
+    "claimed" means this caller must send it; anything else is why not.
+    """
+    if svc.ledger.status(user.id, day, "done") is not None:
+        return "done", 0
+    count = svc.journal.notes_on(user.id, day)
+    if should_skip(user.reminder_mode, count):
+        svc.ledger.claim(user.id, day, "reminder", "skipped")
+        return "skipped", count
+    if not svc.ledger.claim(user.id, day, "reminder"):
+        return "already", count
+    return "claimed", count
 
 
 async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:

@@ -1,0 +1,112 @@
+"""The outgoing rate limiter: a strict window, FIFO, flood pauses, per-chat and group pace."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.telegram.ratelimit import JournalRateLimiter, SendWindow, window_for
+
+
+async def _starts(window: SendWindow, n: int) -> list[tuple[int, float]]:
+    loop = asyncio.get_running_loop()
+    out: list[tuple[int, float]] = []
+
+    async def one(i: int) -> None:
+        await window.acquire()
+        out.append((i, loop.time()))
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    return out
+
+
+async def test_no_window_ever_holds_more_than_count() -> None:
+    window = SendWindow(5, 0.1)
+    starts = await _starts(window, 23)
+    times = [t for _, t in starts]
+    for a, b in zip(times, times[5:], strict=False):
+        assert b - a >= 0.1 - 1e-6
+
+
+async def test_first_come_first_served() -> None:
+    starts = await _starts(SendWindow(3, 0.05), 12)
+    assert [i for i, _ in starts] == list(range(12))
+
+
+async def test_min_gap_spaces_a_burst() -> None:
+    starts = await _starts(SendWindow(10, 1.0, min_gap=0.02), 4)
+    times = [t for _, t in starts]
+    assert all(b - a >= 0.02 - 1e-6 for a, b in itertools.pairwise(times))
+
+
+async def test_a_late_start_costs_only_its_own_slot() -> None:
+    # a leaky bucket would push every later send back by the lateness; the window only
+    # moves the send that was late (and the one a full window after it)
+    window = SendWindow(3, 1.0)
+    window._starts.extend([0.0, 0.4, 0.9])  # the 0.4 one was meant for 0.33: late
+    assert window._wait(0.95) == pytest.approx(0.05)  # the next is due at 1.0, not 1.07
+    window._starts.append(1.0)
+    assert window._wait(1.0) == pytest.approx(0.4)
+
+
+async def test_a_flood_pause_holds_everyone() -> None:
+    window = SendWindow(30, 1.0)
+    loop = asyncio.get_running_loop()
+    window.pause(0.15)
+    before = loop.time()
+    await window.acquire()
+    assert loop.time() - before >= 0.15 - 1e-3
+
+
+def test_window_for_keeps_clear_of_the_limit() -> None:
+    w = window_for(30)
+    assert w.count == 30 and 1.0 < w.period < 1.05
+    slow = window_for(0.5)
+    assert slow.count == 1 and slow.period > 2.0
+    with pytest.raises(ValueError):
+        SendWindow(0, 1.0)
+
+
+class _Calls:
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.calls = 0
+
+    async def __call__(self) -> bool:
+        self.calls += 1
+        if self.calls <= self.fail_first:
+            raise RetryAfter(0)
+        return True
+
+
+async def _send(
+    limiter: JournalRateLimiter, cb: Any, chat: Any, endpoint: str = "sendMessage"
+) -> Any:
+    return await limiter.process_request(cb, (), {}, endpoint, {"chat_id": chat}, None)
+
+
+async def test_retry_after_is_waited_out_then_retried() -> None:
+    limiter = JournalRateLimiter(30, max_retries=2)
+    cb = _Calls(fail_first=2)
+    assert await _send(limiter, cb, 7) is True
+    assert cb.calls == 3
+
+
+async def test_retries_run_out() -> None:
+    limiter = JournalRateLimiter(30, max_retries=1)
+    with pytest.raises(RetryAfter):
+        await _send(limiter, _Calls(fail_first=5), 7)
+
+
+async def test_one_send_a_second_per_private_chat_but_reactions_are_free() -> None:
+    limiter = JournalRateLimiter(1000)
+    assert limiter._chat_limiter("sendMessage", {"chat_id": 7}) is not None
+    assert limiter._chat_limiter("setMessageReaction", {"chat_id": 7}) is None
+    group = limiter._chat_limiter("sendMessage", {"chat_id": -100})
+    assert group is not None and group.max_rate == 20
+    assert limiter._chat_limiter("sendMessage", {"chat_id": "@channel"}) is not None
+    assert limiter._chat_limiter("getMe", {}) is None
