@@ -43,6 +43,11 @@ def add_commands(sub: Any) -> None:
     imp.add_argument("path", type=Path)
     imp.add_argument("--user", type=int, required=True, help="Telegram user id to import for")
     imp.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    imp.add_argument(
+        "--fix-dates",
+        action="store_true",
+        help="import days that are out of the file's order under the suggested date",
+    )
     imp.set_defaults(func=cmd_import)
 
 
@@ -172,7 +177,7 @@ def _write_posts(
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core.journal_doc import parse_journal
+    from bot.core.journal_doc import fix_dates, parse_journal
     from storage import bulk
     from storage.engine import ensure_schema, make_engine
 
@@ -182,6 +187,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: cannot read {args.path}: {exc}", file=sys.stderr)
         return 2
     parsed = parse_journal(text)
+    if args.fix_dates:
+        parsed = fix_dates(parsed)
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     show = sys.stderr.isatty() and parsed.note_count > 2000

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.cli import main
 from bot.core.capture import message_notes
 from bot.core.export import ExportOptions, render_document
-from bot.core.journal_doc import parse_journal
+from bot.core.journal_doc import fix_dates, parse_journal
 from bot.core.markdown import NoteDraft, neutralize, parser
 from storage import bulk
 from storage.engine import make_engine, migrate, session_factory
@@ -285,3 +285,36 @@ def test_cli_import_and_export(
     capsys.readouterr()
     assert run_cli(["import", str(tmp_path / "missing.md"), "--user", "1"], monkeypatch, db) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_fix_dates_moves_misdated_days_and_merges_collisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parsed = parse_journal(sample_text())
+    fixed = fix_dates(parsed)
+    moved = [a for a in parsed.anomalies if a.fix is not None]
+    assert moved and any(a.line == 193 and a.fix.label() == "2021-3-7" for a in moved)
+    starts = [d.days.start for d in fixed.days]
+    assert date(2021, 3, 7) in starts and date(2020, 3, 7) not in starts
+    assert fixed.note_count == parsed.note_count  # nothing lost, nothing doubled
+    assert parse_journal(sample_text()).days == parsed.days  # the original is untouched
+    assert any("imported as 2021-3-7" in str(a) for a in fixed.anomalies)
+
+    # a misdated day that lands on a day the file already has is merged into it
+    days = ["2021-4-9", "2021-4-8", "2020-4-8", "2021-4-7", "2021-4-6"]
+    text = "".join(f"## {d}\n\n* {'moved' if d.startswith('2020') else d}\n\n" for d in days)
+    merged = fix_dates(parse_journal(text))
+    assert [d.days.label() for d in merged.days] == ["2021-4-9", "2021-4-8", "2021-4-7", "2021-4-6"]
+    assert [n.text for n in merged.days[1].notes] == ["2021-4-8", "moved"]
+    assert any("merged into line 5" in str(a) for a in merged.anomalies)
+
+    db = tmp_path / "j.db"
+    src = tmp_path / "sample.md"
+    src.write_text(sample_text(), encoding="utf-8")
+    assert run_cli(["import", str(src), "--user", "1", "--fix-dates"], monkeypatch, db) == 0
+    assert "imported as 2021-3-7" in capsys.readouterr().out
+    assert run_cli(["export", "--out", str(tmp_path / "a.md")], monkeypatch, db) == 0
+    heads = [
+        h for tag, h in headings((tmp_path / "a.md").read_text(encoding="utf-8")) if tag == "h2"
+    ]
+    assert not any(h.startswith("2020-3-") for h in heads)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,7 @@ class Anomaly:
     line: int
     message: str
     suggestion: str | None = None
+    fix: DayRange | None = field(default=None, compare=False)  # what --fix-dates applies
 
     def __str__(self) -> str:
         tail = f" (suggested: {self.suggestion})" if self.suggestion else ""
@@ -277,7 +278,7 @@ def _order_anomalies(days: list[Day]) -> list[Anomaly]:
         pos = bisect.bisect_left(kept, i)
         newer = starts[kept[pos - 1]] if pos > 0 else None
         older = starts[kept[pos]] if pos < len(kept) else None
-        suggestion = None
+        suggestion: DayRange | None = None
         for year in sorted({y.year for y in (newer, older) if y is not None}):
             try:
                 candidate = day.days.start.replace(year=year)
@@ -287,15 +288,51 @@ def _order_anomalies(days: list[Day]) -> list[Anomaly]:
                 end = day.days.end
                 if end.year == day.days.start.year:
                     end = _same_day_in(end, year)
-                suggestion = DayRange(candidate, max(end, candidate)).label()
+                suggestion = DayRange(candidate, max(end, candidate))
                 break
         where = f"between {newer} and {older}" if newer and older else "out of order"
         found.append(
             Anomaly(
-                day.line, f"{day.days.label()} is out of the file's order ({where})", suggestion
+                day.line,
+                f"{day.days.label()} is out of the file's order ({where})",
+                suggestion.label() if suggestion else None,
+                suggestion,
             )
         )
     return found
+
+
+def fix_dates(parsed: ParsedJournal) -> ParsedJournal:
+    """The journal with each suggested date applied; a day that lands on another merges.
+
+    Only the order suggestions need applying: year typos are already read as meant.
+    """
+    fixes = {a.line: a.fix for a in parsed.anomalies if a.fix is not None}
+    if not fixes:
+        return parsed
+    anomalies = [
+        Anomaly(a.line, f"{a.message}; imported as {a.fix.label()}") if a.fix else a
+        for a in parsed.anomalies
+    ]
+    days: list[Day] = []
+    by_key: dict[str, Day] = {}
+    for day in parsed.days:
+        days_range = fixes.get(day.line) or day.days
+        heading = day.heading if days_range == day.days else days_range.label()
+        if days_range.key in by_key:
+            earlier = by_key[days_range.key]
+            earlier.notes.extend(day.notes)
+            anomalies.append(
+                Anomaly(
+                    day.line, f"day {days_range.label()} is then merged into line {earlier.line}"
+                )
+            )
+            continue
+        fixed = Day(days=days_range, notes=list(day.notes), line=day.line, heading=heading)
+        by_key[days_range.key] = fixed
+        days.append(fixed)
+    anomalies.sort(key=lambda a: a.line)
+    return replace(parsed, days=days, anomalies=anomalies)
 
 
 def _same_day_in(day: date, year: int) -> date:
