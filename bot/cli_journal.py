@@ -215,7 +215,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     verb = "would import" if args.dry_run else "imported"
     print(
         f"{verb} {report.days} days ({report.new_days} new), {report.sections} sections, "
-        f"{report.notes} notes ({report.new_notes} new)"
+        f"{report.notes} notes ({report.new_notes} new"
+        + (f", {report.moved_notes} moved to another day)" if report.moved_notes else ")")
     )
     if report.anomalies:
         print(f"{len(report.anomalies)} things to check:")

@@ -26,6 +26,7 @@ Commands
 /week [N | 2021-W14] — the weekly digest
 /digest sun 20:00 | off — get the digest every week
 /export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as a markdown file
+/search WORDS — notes that contain all the words (#tags too)
 /settings — your settings"""
 
 STRANGER = """\
@@ -89,3 +90,9 @@ DIGEST_ON = "I'll send the weekly digest every {day} at {time} ({tz})."
 DIGEST_OFF = "The weekly digest is off. /week shows it any time."
 DIGEST_BAD = "{problem}. Try /digest sun 20:00 or /digest off."
 WEEK_BAD = "I could not read “{arg}”. Try /week, /week 2 (the week before) or /week 2021-W14."
+
+SEARCH_USAGE = "Search your notes: /search WORDS, e.g. /search ScanNet label or /search #paper"
+SEARCH_NONE = "No notes contain “{words}”."
+SEARCH_HEAD = "{total} notes contain “{words}”:"
+SEARCH_ONE = "1 note contains “{words}”:"
+SEARCH_MORE = "… and {more} more. Add a word to narrow it down."

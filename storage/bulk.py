@@ -9,7 +9,18 @@ from datetime import date, datetime
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from bot.core.days import DayRange
 from bot.core.export import SectionOut
@@ -32,6 +43,7 @@ class ImportReport:
     notes: int = 0
     new_notes: int = 0
     new_days: int = 0
+    moved_notes: int = 0
     anomalies: list[str] = field(default_factory=list)
 
 
@@ -49,8 +61,12 @@ class _Row:
     draft: NoteDraft
 
 
-def _flatten(entry_key: str, notes: list[NoteDraft]) -> list[_Row]:
-    """Every note with a stable key: same file → same keys, so a second import adds nothing."""
+def _flatten(source: str, entry_key: str, notes: list[NoteDraft], first: int = 0) -> list[_Row]:
+    """Every note with a stable key: same file → same keys, so a second import adds nothing.
+
+    Keys come from where the file wrote a note (`source`), not where it is stored, so a day
+    imported under a corrected date is the same notes, not new ones.
+    """
     rows: list[_Row] = []
 
     def walk(items: list[NoteDraft], parent: str | None, depth: int) -> None:
@@ -58,8 +74,9 @@ def _flatten(entry_key: str, notes: list[NoteDraft]) -> list[_Row]:
         for pos, note in enumerate(items):
             nth = seen.get((note.kind, note.text), 0)
             seen[(note.kind, note.text)] = nth + 1
-            key = _key(entry_key, parent or "", note.kind, note.text, str(nth))
-            rows.append(_Row(key, parent, entry_key, depth, pos, note))
+            key = _key(source, parent or "", note.kind, note.text, str(nth))
+            position = pos + (first if parent is None else 0)
+            rows.append(_Row(key, parent, entry_key, depth, position, note))
             walk(note.children, key, depth + 1)
 
     walk(notes, None, 0)
@@ -87,40 +104,46 @@ def import_journal(
 ) -> ImportReport:
     """Store a parsed journal for a user; idempotent (importing twice changes nothing)."""
     report = ImportReport(
-        days=len(parsed.days),
+        days=len({d.days.key for d in parsed.days}),
         sections=sum(1 for s in parsed.sections if s.title is not None),
         notes=parsed.note_count,
         anomalies=[str(a) for a in parsed.anomalies],
     )
-    entries: list[tuple[str, dict[str, object], list[NoteDraft]]] = []
+    entries: dict[str, dict[str, object]] = {}
+    rows: list[_Row] = []
     for pos, section in enumerate(parsed.sections):
         key = f"s:{section.title or ''}"
-        values: dict[str, object] = dict(kind="section", key=key, start_date=None, end_date=None,
-                      title=section.title, level=section.level, position=pos)  # fmt: skip
-        entries.append((key, values, section.notes))
+        entries[key] = dict(kind="section", key=key, start_date=None, end_date=None,
+                            title=section.title, level=section.level, position=pos)  # fmt: skip
+        rows.extend(_flatten(key, key, section.notes))
+    tops: dict[str, int] = {}  # top-level notes so far per day: a moved day joins after them
     for day in parsed.days:
-        values = dict(kind="day", key=day.days.key, start_date=day.days.start,
-                      end_date=day.days.end, title=None, level=2, position=0)  # fmt: skip
-        entries.append((day.days.key, values, day.notes))
-    rows = [row for key, _, notes in entries for row in _flatten(key, notes)]
+        key = day.days.key
+        entries.setdefault(key, dict(kind="day", key=key, start_date=day.days.start,
+                           end_date=day.days.end, title=None, level=2, position=0))  # fmt: skip
+        rows.extend(_flatten(day.source.key, key, day.notes, tops.get(key, 0)))
+        tops[key] = tops.get(key, 0) + len(day.notes)
     with engine.begin() as s:
         existing_entries = dict(
             s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()
         )
-        existing_notes = dict(
-            s.execute(
-                select(N.c.source_key, N.c.id).where(
+        existing_notes = {
+            key: (nid, eid)
+            for key, nid, eid in s.execute(
+                select(N.c.source_key, N.c.id, N.c.entry_id).where(
                     N.c.user_id == user_id, N.c.source_key.is_not(None)
                 )
-            ).all()
-        )
+            )
+        }
         report.new_days = sum(
             1
-            for key, values, _ in entries
+            for key, values in entries.items()
             if values["kind"] == "day" and key not in existing_entries
         )
         new_rows = [r for r in rows if r.key not in existing_notes]
+        moving = _moving(rows, existing_notes, existing_entries)
         report.new_notes = len(new_rows)
+        report.moved_notes = len(moving)
         if dry_run:
             return report  # nothing was written; leaving the block commits an empty transaction
         _ensure_user(s, user_id, timezone, now)
@@ -131,7 +154,7 @@ def import_journal(
         )
         missing = [
             {**values, "user_id": user_id, "created_at": now}
-            for key, values, _ in entries
+            for key, values in entries.items()
             if key not in existing_entries
         ]
         if missing:
@@ -141,7 +164,8 @@ def import_journal(
             )
         # top-level notes merged into a day that already has notes go after them
         offsets: dict[int, int] = {}
-        touched = {existing_entries[r.entry_key] for r in new_rows if r.parent_key is None}
+        arriving = [*new_rows, *moving]
+        touched = {existing_entries[r.entry_key] for r in arriving if r.parent_key is None}
         if touched:
             offsets = {
                 eid: (top + 1)
@@ -152,7 +176,9 @@ def import_journal(
                 )
                 if top is not None
             }
-        ids = dict(existing_notes)
+        if moving:
+            _move(s, moving, existing_notes, existing_entries, offsets)
+        ids = {key: nid for key, (nid, _) in existing_notes.items()}
         depth = 0
         done = 0
         while True:
@@ -185,6 +211,62 @@ def import_journal(
                     progress(done, len(new_rows))
             depth += 1
     return report
+
+
+def _moving(
+    rows: list[_Row], existing: dict[str, tuple[int, int]], entries: dict[str, int]
+) -> list[_Row]:
+    """Stored notes the file now puts under another day (--fix-dates, or undoing it)."""
+    moved: set[str] = set()
+    out = []
+    for r in rows:  # parents come before their children
+        if r.key not in existing:
+            continue
+        if r.parent_key is None:
+            target = entries.get(r.entry_key)
+            if target != existing[r.key][1]:
+                moved.add(r.key)
+                out.append(r)
+        elif r.parent_key in moved:
+            moved.add(r.key)
+            out.append(r)
+    return out
+
+
+def _move(
+    s: Connection,
+    moving: list[_Row],
+    existing: dict[str, tuple[int, int]],
+    entries: dict[str, int],
+    offsets: dict[int, int],
+) -> None:
+    """Move stored notes (with their subtrees) to the day the file now names; drop emptied days."""
+    left = {existing[r.key][1] for r in moving}
+    params = []
+    for r in moving:
+        eid = entries[r.entry_key]
+        pos = r.position + offsets.get(eid, 0) if r.parent_key is None else None
+        params.append({"nid": existing[r.key][0], "eid": eid, "pos": pos})
+    tops = [p for p in params if p["pos"] is not None]
+    below = [p for p in params if p["pos"] is None]
+    if tops:
+        s.execute(
+            update(N)
+            .where(N.c.id == bindparam("nid"))
+            .values(entry_id=bindparam("eid"), position=bindparam("pos")),
+            tops,
+        )
+    if below:
+        s.execute(
+            update(N).where(N.c.id == bindparam("nid")).values(entry_id=bindparam("eid")), below
+        )
+    s.execute(
+        delete(E).where(
+            E.c.id.in_(left),
+            E.c.kind == "day",
+            ~exists().where(N.c.entry_id == E.c.id),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- export

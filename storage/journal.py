@@ -59,6 +59,15 @@ class Stored:
 
 
 @dataclass(frozen=True)
+class Hit:
+    """A note that matched a search, with where it lives (a day, or a named section)."""
+
+    days: DayRange | None
+    section: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class MessageRef:
     """Where a message came from."""
 
@@ -446,3 +455,27 @@ class Journal:
             if not include_deleted:
                 q = q.where(Note.deleted_at.is_(None))
             return int(s.scalar(q) or 0)
+
+    def search(self, user_id: int, words: list[str], limit: int) -> tuple[list[Hit], int]:
+        """Live notes that contain every word (case-insensitive), newest day first; and how many.
+
+        The words are bound parameters with LIKE's wildcards escaped: `50%` finds "50%".
+        """
+        cond = [Note.user_id == user_id, Note.deleted_at.is_(None)]
+        cond += [Note.text.icontains(w, autoescape=True) for w in words]
+        with self._sessions() as s:
+            total = int(s.scalar(select(func.count()).select_from(Note).where(*cond)) or 0)
+            rows = s.execute(
+                select(Entry.start_date, Entry.end_date, Entry.title, Note.text)
+                .join(Entry, Entry.id == Note.entry_id)
+                .where(*cond)
+                .order_by(
+                    Entry.start_date.is_(None), Entry.start_date.desc(), Note.position, Note.id
+                )
+                .limit(limit)
+            ).all()
+        hits = [
+            Hit(DayRange(a, b or a) if a is not None else None, title, text)
+            for a, b, title, text in rows
+        ]
+        return hits, total

@@ -94,6 +94,13 @@ class RunningBot:
         await self.until(lambda: len(self.fake.sent_texts()) >= count, timeout)
         return self.fake.sent_texts()
 
+    async def ask(self, user: int, command: str) -> str:
+        """Send a command and return the bot's next text."""
+        before = len(self.fake.sent_texts())
+        self.fake.command(user, command)
+        await self.until(lambda: len(self.fake.sent_texts()) > before)
+        return self.fake.sent_texts()[-1]
+
     async def stop(self) -> None:
         self.stop_event.set()
         if self.task is not None:

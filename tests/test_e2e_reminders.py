@@ -113,38 +113,32 @@ async def test_remind_week_and_digest_commands(fake: FakeBotAPI, start_bot: Any)
         fake.send(USER, text, date=stamp(clock))
     await bot.reacted(2)
 
-    async def ask(command: str) -> str:
-        before = len(fake.sent_texts())
-        fake.command(USER, command)
-        await bot.until(lambda: len(fake.sent_texts()) > before)
-        return fake.sent_texts()[-1]
-
-    assert "off" in await ask("/remind")
-    assert "not a time of day" in await ask("/remind 25:00")
-    assert "not a time of day" in await ask("/remind 24:00")
-    assert "not a time" in await ask("/remind -1")
-    assert "21:30 (UTC)" in await ask("/remind 9:30pm")
+    assert "off" in await bot.ask(USER, "/remind")
+    assert "not a time of day" in await bot.ask(USER, "/remind 25:00")
+    assert "not a time of day" in await bot.ask(USER, "/remind 24:00")
+    assert "not a time" in await bot.ask(USER, "/remind -1")
+    assert "21:30 (UTC)" in await bot.ask(USER, "/remind 9:30pm")
     assert bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
-    assert "skip the reminder" in await ask("/remind skip")
-    assert "Reminders are off" in await ask("/remind off")
+    assert "skip the reminder" in await bot.ask(USER, "/remind skip")
+    assert "Reminders are off" in await bot.ask(USER, "/remind off")
     assert not bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")
-    assert "Asia/Shanghai" in await ask("/tz Asia/Shanghai")
-    week = await ask("/week")
+    assert "Asia/Shanghai" in await bot.ask(USER, "/tz Asia/Shanghai")
+    week = await bot.ask(USER, "/week")
     assert week.startswith("Week 2021-4-2 – 2021-4-8") and "• read #paper" in week
     assert "2/7" not in week and "1/7 days logged · 2 notes" in week
-    assert (await ask("/week 2021-W14")).startswith("Week 2021-4-5 – 2021-4-11")
-    assert (await ask("/week 2")).startswith("Week 2021-3-26 – 2021-4-1")
-    assert "could not read" in await ask("/week someday")
-    assert "not a day of the week" in await ask("/digest funday 20:00")
-    assert "every Sunday at 20:00 (Asia/Shanghai)" in await ask("/digest sun 20:00")
-    assert "Sunday 20:00" in await ask("/digest")
+    assert (await bot.ask(USER, "/week 2021-W14")).startswith("Week 2021-4-5 – 2021-4-11")
+    assert (await bot.ask(USER, "/week 2")).startswith("Week 2021-3-26 – 2021-4-1")
+    assert "could not read" in await bot.ask(USER, "/week someday")
+    assert "not a day of the week" in await bot.ask(USER, "/digest funday 20:00")
+    assert "every Sunday at 20:00 (Asia/Shanghai)" in await bot.ask(USER, "/digest sun 20:00")
+    assert "Sunday 20:00" in await bot.ask(USER, "/digest")
     clock.set(datetime(2021, 4, 11, 12, 0, 30, tzinfo=UTC))  # Sunday 20:00:30 in Shanghai
     fire(bot, f"digest:{USER}")
     await bot.until(lambda: any(t.startswith("Week 2021-4-5") for t in fake.sent_texts()))
     fire(bot, f"digest:{USER}")
     await asyncio.sleep(0.5)
     assert sum(t.startswith("Week 2021-4-5") for t in fake.sent_texts()) == 2  # /week + 1 digest
-    assert "off" in await ask("/digest off")
+    assert "off" in await bot.ask(USER, "/digest off")
 
 
 async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start_bot: Any) -> None:

@@ -296,25 +296,46 @@ def test_fix_dates_moves_misdated_days_and_merges_collisions(
     assert moved and any(a.line == 193 and a.fix.label() == "2021-3-7" for a in moved)
     starts = [d.days.start for d in fixed.days]
     assert date(2021, 3, 7) in starts and date(2020, 3, 7) not in starts
+    day = next(d for d in fixed.days if d.days.start == date(2021, 3, 7))
+    assert day.written is not None and day.source.start == date(2020, 3, 7)
     assert fixed.note_count == parsed.note_count  # nothing lost, nothing doubled
     assert parse_journal(sample_text()).days == parsed.days  # the original is untouched
     assert any("imported as 2021-3-7" in str(a) for a in fixed.anomalies)
 
-    # a misdated day that lands on a day the file already has is merged into it
+    # a misdated day that lands on a day the file already has joins it on import
     days = ["2021-4-9", "2021-4-8", "2020-4-8", "2021-4-7", "2021-4-6"]
     text = "".join(f"## {d}\n\n* {'moved' if d.startswith('2020') else d}\n\n" for d in days)
-    merged = fix_dates(parse_journal(text))
-    assert [d.days.label() for d in merged.days] == ["2021-4-9", "2021-4-8", "2021-4-7", "2021-4-6"]
-    assert [n.text for n in merged.days[1].notes] == ["2021-4-8", "moved"]
-    assert any("merged into line 5" in str(a) for a in merged.anomalies)
+    joined = fix_dates(parse_journal(text))
+    assert any("joins the day at line 5" in str(a) for a in joined.anomalies)
+    engine = fresh_engine(tmp_path, "joined.db")
+    report = bulk.import_journal(engine, 1, joined, NOW, "UTC")
+    assert report.days == 4 and report.notes == 5
+    out = export(engine)
+    assert [h for tag, h in headings(out) if tag == "h2"] == days[:2] + days[3:]
+    assert "## 2021-4-8\n\n* 2021-4-8\n* moved\n" in out
 
+    # the same file imported as written, then with --fix-dates, then as written again:
+    # the misdated notes move each time and are never doubled
     db = tmp_path / "j.db"
     src = tmp_path / "sample.md"
     src.write_text(sample_text(), encoding="utf-8")
+
+    def exported() -> tuple[list[str], int]:
+        assert run_cli(["export", "--out", str(tmp_path / "a.md")], monkeypatch, db) == 0
+        text = (tmp_path / "a.md").read_text(encoding="utf-8")
+        return [h for tag, h in headings(text) if tag == "h2"], sum(list_items(text).values())
+
+    assert run_cli(["import", str(src), "--user", "1"], monkeypatch, db) == 0
+    as_written, items = exported()
+    assert "2020-3-7" in as_written and "2021-3-7" not in as_written
+    capsys.readouterr()
     assert run_cli(["import", str(src), "--user", "1", "--fix-dates"], monkeypatch, db) == 0
-    assert "imported as 2021-3-7" in capsys.readouterr().out
-    assert run_cli(["export", "--out", str(tmp_path / "a.md")], monkeypatch, db) == 0
-    heads = [
-        h for tag, h in headings((tmp_path / "a.md").read_text(encoding="utf-8")) if tag == "h2"
-    ]
-    assert not any(h.startswith("2020-3-") for h in heads)
+    out = capsys.readouterr().out
+    assert "imported as 2021-3-7" in out and "(0 new, " in out and "moved to another day" in out
+    heads, fixed_items = exported()
+    assert "2021-3-7" in heads and not any(h.startswith("2020-3-") for h in heads)
+    assert fixed_items == items
+    assert run_cli(["import", str(src), "--user", "1", "--fix-dates"], monkeypatch, db) == 0
+    assert "(0 new)" in capsys.readouterr().out
+    assert run_cli(["import", str(src), "--user", "1"], monkeypatch, db) == 0
+    assert exported() == (as_written, items)

@@ -39,6 +39,12 @@ class Day:
     notes: list[NoteDraft]
     line: int
     heading: str
+    written: DayRange | None = None  # the heading's own date, when --fix-dates moved the day
+
+    @property
+    def source(self) -> DayRange:
+        """The day as the file wrote it: what an import keys its notes on."""
+        return self.written or self.days
 
 
 @dataclass(frozen=True)
@@ -303,9 +309,11 @@ def _order_anomalies(days: list[Day]) -> list[Anomaly]:
 
 
 def fix_dates(parsed: ParsedJournal) -> ParsedJournal:
-    """The journal with each suggested date applied; a day that lands on another merges.
+    """The journal with each suggested date applied to the day out of order.
 
-    Only the order suggestions need applying: year typos are already read as meant.
+    Only the order suggestions need applying: year typos are already read as meant. A moved
+    day stays its own Day (it may land on a day the file has, and then joins it on import)
+    and remembers what it was written as, so its notes keep their identity across imports.
     """
     fixes = {a.line: a.fix for a in parsed.anomalies if a.fix is not None}
     if not fixes:
@@ -314,23 +322,18 @@ def fix_dates(parsed: ParsedJournal) -> ParsedJournal:
         Anomaly(a.line, f"{a.message}; imported as {a.fix.label()}") if a.fix else a
         for a in parsed.anomalies
     ]
+    first_line = {d.days.key: d.line for d in parsed.days if d.line not in fixes}
     days: list[Day] = []
-    by_key: dict[str, Day] = {}
     for day in parsed.days:
-        days_range = fixes.get(day.line) or day.days
-        heading = day.heading if days_range == day.days else days_range.label()
-        if days_range.key in by_key:
-            earlier = by_key[days_range.key]
-            earlier.notes.extend(day.notes)
-            anomalies.append(
-                Anomaly(
-                    day.line, f"day {days_range.label()} is then merged into line {earlier.line}"
-                )
-            )
+        moved_to = fixes.get(day.line)
+        if moved_to is None:
+            days.append(day)
             continue
-        fixed = Day(days=days_range, notes=list(day.notes), line=day.line, heading=heading)
-        by_key[days_range.key] = fixed
-        days.append(fixed)
+        days.append(replace(day, days=moved_to, heading=moved_to.label(), written=day.days))
+        if moved_to.key in first_line:
+            where = first_line[moved_to.key]
+            anomalies.append(Anomaly(day.line, f"{moved_to.label()} joins the day at line {where}"))
+        first_line.setdefault(moved_to.key, day.line)
     anomalies.sort(key=lambda a: a.line)
     return replace(parsed, days=days, anomalies=anomalies)
 

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import access, commands, errors, export, notes, reminders
+from bot.telegram.handlers import access, commands, errors, export, notes, reminders, search
 from bot.telegram.ratelimit import JournalRateLimiter
 from bot.telegram.services import KEY, Services
 
@@ -25,6 +25,7 @@ COMMANDS = [
     BotCommand("remind", "Evening reminder: /remind 21:30 | off"),
     BotCommand("digest", "Scheduled digest: /digest sun 20:00 | off"),
     BotCommand("export", "The journal as markdown"),
+    BotCommand("search", "Find notes: /search WORDS"),
     BotCommand("tz", "Time zone: /tz Asia/Shanghai"),
     BotCommand("settings", "Your settings"),
     BotCommand("help", "How it works"),
@@ -83,6 +84,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     for name, callback in cmd:
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE_NEW))
     export.register(app)
+    search.register(app)
     reminders.register(app)
     text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
     app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))
