@@ -27,6 +27,7 @@ Commands
 /digest sun 20:00 | off — get the digest every week
 /export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as a markdown file
 /search WORDS — notes that contain all the words (#tags too)
+/todo — open TODOs, with buttons to tick them off
 /settings — your settings"""
 
 STRANGER = """\
@@ -96,3 +97,9 @@ SEARCH_NONE = "No notes contain “{words}”."
 SEARCH_HEAD = "{total} notes contain “{words}”:"
 SEARCH_ONE = "1 note contains “{words}”:"
 SEARCH_MORE = "… and {more} more. Add a word to narrow it down."
+
+TODO_NONE = "No open TODOs. A note that starts with TODO or [ ] is one; /todo lists them."
+TODO_HEAD = "Open TODOs ({total}) — tap a number when one is done:"
+TODO_MORE = "… and {more} older ones."
+TODO_TICKED = "Done: {text}"
+TODO_GONE = "That TODO is no longer there."

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.days import DayRange
+from bot.core.digest import TODO_PREFIXES, is_open_todo
 from bot.core.markdown import NoteDraft
 from bot.core.tree import build_tree
 from storage.models import Action, Entry, Note, User
@@ -62,6 +63,7 @@ class Stored:
 class Hit:
     """A note that matched a search, with where it lives (a day, or a named section)."""
 
+    note_id: int
     days: DayRange | None
     section: str | None
     text: str
@@ -461,21 +463,43 @@ class Journal:
 
         The words are bound parameters with LIKE's wildcards escaped: `50%` finds "50%".
         """
-        cond = [Note.user_id == user_id, Note.deleted_at.is_(None)]
+        cond: list[ColumnElement[bool]] = [Note.user_id == user_id, Note.deleted_at.is_(None)]
         cond += [Note.text.icontains(w, autoescape=True) for w in words]
         with self._sessions() as s:
             total = int(s.scalar(select(func.count()).select_from(Note).where(*cond)) or 0)
-            rows = s.execute(
-                select(Entry.start_date, Entry.end_date, Entry.title, Note.text)
-                .join(Entry, Entry.id == Note.entry_id)
-                .where(*cond)
-                .order_by(
-                    Entry.start_date.is_(None), Entry.start_date.desc(), Note.position, Note.id
-                )
-                .limit(limit)
-            ).all()
-        hits = [
-            Hit(DayRange(a, b or a) if a is not None else None, title, text)
-            for a, b, title, text in rows
-        ]
+            hits = self._hits(s, cond, limit)
         return hits, total
+
+    def open_todos(self, user_id: int) -> list[Hit]:
+        """Every note that reads as an unfinished TODO, newest day first."""
+        cond = [
+            Note.user_id == user_id,
+            Note.deleted_at.is_(None),
+            Note.done.is_(False),
+            or_(*(Note.text.startswith(p, autoescape=True) for p in TODO_PREFIXES)),
+        ]
+        with self._sessions() as s:
+            return [h for h in self._hits(s, cond, None) if is_open_todo(h.text)]
+
+    @staticmethod
+    def _hits(s: Session, cond: list[ColumnElement[bool]], limit: int | None) -> list[Hit]:
+        rows = s.execute(
+            select(Note.id, Entry.start_date, Entry.end_date, Entry.title, Note.text)
+            .join(Entry, Entry.id == Note.entry_id)
+            .where(*cond)
+            .order_by(Entry.start_date.is_(None), Entry.start_date.desc(), Note.position, Note.id)
+            .limit(limit)
+        ).all()
+        return [
+            Hit(nid, DayRange(a, b or a) if a is not None else None, title, text)
+            for nid, a, b, title, text in rows
+        ]
+
+    def set_done_by_id(self, user_id: int, note_id: int, done: bool) -> str | None:
+        """Mark one of the user's notes done (or open); its text, or None if it is not theirs."""
+        with self._sessions.begin() as s:
+            note = s.get(Note, note_id)
+            if note is None or note.user_id != user_id or note.deleted_at is not None:
+                return None
+            note.done = done
+            return note.text

@@ -40,3 +40,39 @@ async def test_search_finds_notes_across_days(fake: FakeBotAPI, start_bot: Any) 
     await bot.reacted(29)
     many = await bot.ask(USER, "/search many")
     assert many.startswith("25 notes contain") and "… and 5 more" in many
+
+
+async def test_todo_lists_open_todos_and_ticks_them_off(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    assert "No open TODOs" in await bot.ask(USER, "/todo")
+    notes = [
+        "2021-4-7: TODO read the DETR paper",
+        "2021-4-8: [ ] fix the label mapping",
+        "2021-4-8: todo-list app is not a TODO",
+        "2021-4-8: plain note",
+    ]
+    for text in notes:
+        fake.send(USER, text)
+    await bot.reacted(len(notes))
+    listing = await bot.ask(USER, "/todo")
+    assert listing.splitlines()[2:] == [
+        "1. 2021-4-8 · [ ] fix the label mapping",
+        "2. 2021-4-7 · TODO read the DETR paper",
+    ]
+    sent = [m for m in fake.sent_messages if "reply_markup" in m][-1]
+    buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["text"] for b in buttons] == ["✓ 1", "✓ 2"]
+    fake.press(USER, sent, buttons[1]["callback_data"])
+    await bot.until(lambda: bool(fake.calls_to("editMessageText")))
+    edited = fake.calls_to("editMessageText")[-1].params["text"]
+    assert "DETR" not in edited and "fix the label mapping" in edited
+    answer = fake.calls_to("answerCallbackQuery")[-1].params
+    assert answer["text"] == "Done: TODO read the DETR paper"
+    assert "~~TODO read the DETR paper~~" in await bot.ask(USER, "/day 2021-4-7")
+    fake.press(USER, sent, buttons[1]["callback_data"])  # a stale second tap
+    await bot.until(lambda: len(fake.calls_to("answerCallbackQuery")) == 2)
+    fake.press(USER, sent, "td:999999")  # not a note of theirs
+    await bot.until(lambda: len(fake.calls_to("answerCallbackQuery")) == 3)
+    assert (
+        fake.calls_to("answerCallbackQuery")[-1].params["text"] == "That TODO is no longer there."
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.core.days import BadZone, zone
-from bot.core.digest import render_digest, streaks, week_bounds, week_stats
+from bot.core.digest import is_open_todo, render_digest, streaks, week_bounds, week_stats
 from bot.core.markdown import NoteDraft
 from bot.core.periods import parse_iso_week, parse_period
 from bot.core.reminders import (
@@ -189,3 +189,23 @@ def test_periods() -> None:
     assert parse_period("2021-3-5..2021-3-1")[:2] == (date(2021, 3, 1), date(2021, 3, 5))
     with pytest.raises(ValueError):
         parse_period("2021-13")
+
+
+@pytest.mark.parametrize(
+    ("text", "open_"),
+    [
+        ("TODO read the paper", True),
+        ("TODO: read", True),
+        ("todo read", True),
+        ("[ ] fix it", True),
+        ("\\[ \\] fix it", True),  # as captured from Telegram
+        ("\\[ ] fix it", True),
+        (":warning: check", True),
+        ("todo-list app", False),
+        ("TODOs are nice", False),
+        ("[x] done already", False),
+        ("plain", False),
+    ],
+)
+def test_what_reads_as_an_open_todo(text: str, open_: bool) -> None:
+    assert is_open_todo(text) is open_

@@ -12,7 +12,16 @@ from bot.core.days import format_date
 from bot.core.markdown import NoteDraft
 
 _TAG = re.compile(r"(?<![\w&/])\\?#([^\W\d_][\w-]{0,40})")
-_OPEN_TODO = re.compile(r"^(?:TODO\b|todo\b|\\?\[ \]|:warning:)", re.UNICODE)
+_OPEN_TODO = re.compile(r"^(?:(?:TODO|todo)(?![\w-])|\\?\[ \\?\]|:warning:)", re.UNICODE)
+
+
+def is_open_todo(text: str) -> bool:
+    """A note that reads as an unfinished TODO: `TODO …`, `[ ] …` or `:warning: …`."""
+    return bool(_OPEN_TODO.match(text))
+
+
+# what the database narrows candidates to before is_open_todo decides
+TODO_PREFIXES = ("TODO", "todo", "[ ]", "\\[ ]", "\\[ \\]", ":warning:")
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def week_stats(week: dict[date, list[NoteDraft]], logged: Iterable[date], today:
         current_streak=current,
         longest_streak=longest,
         todos_done=sum(1 for n in every if n.done),
-        todos_open=sum(1 for n in every if not n.done and _OPEN_TODO.match(n.text)),
+        todos_open=sum(1 for n in every if not n.done and is_open_todo(n.text)),
         tags=tags.most_common(5),
     )
 

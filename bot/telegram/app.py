@@ -12,7 +12,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import access, commands, errors, export, notes, reminders, search
+from bot.telegram.handlers import (
+    access,
+    commands,
+    errors,
+    export,
+    notes,
+    reminders,
+    search,
+    todos,
+)
 from bot.telegram.ratelimit import JournalRateLimiter
 from bot.telegram.services import KEY, Services
 
@@ -26,6 +35,7 @@ COMMANDS = [
     BotCommand("digest", "Scheduled digest: /digest sun 20:00 | off"),
     BotCommand("export", "The journal as markdown"),
     BotCommand("search", "Find notes: /search WORDS"),
+    BotCommand("todo", "Open TODOs, to tick off"),
     BotCommand("tz", "Time zone: /tz Asia/Shanghai"),
     BotCommand("settings", "Your settings"),
     BotCommand("help", "How it works"),
@@ -85,6 +95,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE_NEW))
     export.register(app)
     search.register(app)
+    todos.register(app)
     reminders.register(app)
     text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
     app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))

@@ -134,8 +134,7 @@ async def button(update: Update, context: Context) -> None:
         except ValueError:
             await query.answer()
             return
-        if await db(svc.ledger.claim, user.id, day, "done"):
-            await db(svc.ledger.mark, user.id, day, "done", "done")
+        await db(svc.ledger.claim, user.id, day, "done", "done")
         user = await db(svc.journal.update_user, user.id, snoozed_until=None)
         schedule_user(context.application, svc, user)
         await query.answer(texts.DONE_FOR_TODAY)
