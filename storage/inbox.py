@@ -41,10 +41,13 @@ class Inbox:
         with self._sessions.begin() as s:
             ins = upsert_insert(s.get_bind().dialect.name)
             stmt = (
-                ins(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+                ins(InboxUpdate)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["update_id"])
+                .returning(InboxUpdate.update_id)
             )
-            result = s.execute(stmt)
-            return int(getattr(result, "rowcount", 0) or 0)
+            # RETURNING, not rowcount: an ORM-session INSERT reports rowcount -1 on PostgreSQL
+            return len(s.execute(stmt).all())
 
     def pending(self, limit: int = 100) -> list[Pending]:
         """The oldest unprocessed updates, in arrival order."""

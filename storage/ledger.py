@@ -27,12 +27,14 @@ class Ledger:
         """
         with self._sessions.begin() as s:
             ins = upsert_insert(s.get_bind().dialect.name)
-            result = s.execute(
+            # RETURNING, not rowcount: an ORM-session INSERT reports rowcount -1 on PostgreSQL
+            inserted = s.execute(
                 ins(Sent)
                 .values(user_id=user_id, day=day, kind=kind, status=status, at=self._clock.now())
                 .on_conflict_do_nothing()
-            )
-            return bool(getattr(result, "rowcount", 0) == 1)
+                .returning(Sent.user_id)
+            ).first()
+            return inserted is not None
 
     def mark(
         self, user_id: int, day: date, kind: str, status: str, message_id: int | None = None

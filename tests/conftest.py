@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.schema import CreateSchema, DropSchema
 
 from bot.core.clock import FixedClock, SystemClock
 from bot.settings import Settings, load_settings
@@ -26,9 +30,43 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2021, 4, 8, 12, 0, tzinfo=UTC))
 
 
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh schema on the local PostgreSQL (dropped afterwards), or a clean skip."""
+    url = os.environ.get("RIZHILU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception:
+        engine.dispose()
+        pytest.skip("PostgreSQL is not available")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(CreateSchema(schema))
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(DropSchema(schema, cascade=True))
+    engine.dispose()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'journal.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from postgres_schema_url()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test that takes a database runs on SQLite, and on PostgreSQL when it is there."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'journal.db'}"
+    else:
+        yield from postgres_schema_url()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,13 +12,17 @@ from sqlalchemy import text
 
 from bot.core.capture import message_notes
 from bot.core.clock import FixedClock
+from bot.core.journal_doc import fix_dates, parse_journal
+from storage import bulk
 from storage.engine import make_engine, migrate, normalize_url, session_factory
 from storage.journal import Journal, MessageRef
+from storage.ledger import Ledger
 from storage.models import Base
+from tests.test_export_import import NOW, export, sample_text
 
 
-def test_models_match_migrations(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_models_match_migrations(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
     migrate(engine)
     migrate(engine)  # running again on start is harmless
     with engine.connect() as conn:
@@ -39,28 +41,6 @@ def test_driver_choice() -> None:
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-@pytest.fixture
-def pg_url() -> Any:
-    url = os.environ.get("RIZHILU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:
-        engine.dispose()
-        pytest.skip("PostgreSQL is not available")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 @pytest.mark.postgres
 def test_postgres_journal(pg_url: str) -> None:
     engine = make_engine(pg_url)
@@ -75,4 +55,31 @@ def test_postgres_journal(pg_url: str) -> None:
     assert journal.add_message(ref, date(2021, 4, 8), message_notes("a")).status == "duplicate"
     notes = journal.day_notes(1, date(2021, 4, 8))
     assert notes[0].text == "a" and notes[0].children[0].text == "b"
+    todo = MessageRef(1, 1, 2, clock.now())
+    journal.add_message(todo, date(2021, 4, 8), message_notes("[ ] 50% of TODO"))
+    hits, total = journal.search(1, ["50%"], 10)
+    assert total == 1 and hits[0].text.endswith("50% of TODO")
+    assert journal.search(1, ["5_"], 10)[1] == 0
+    (open_todo,) = journal.open_todos(1)
+    assert journal.set_done_by_id(2, open_todo.note_id, True) is None  # not theirs
+    assert journal.set_done_by_id(1, open_todo.note_id, True) is not None
+    assert journal.open_todos(1) == []
+    ledger = Ledger(session_factory(engine), clock)
+    assert ledger.claim(1, date(2021, 4, 8), "reminder")
+    assert not ledger.claim(1, date(2021, 4, 8), "reminder")
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_import_export_matches_sqlite(pg_url: str, tmp_path: Any) -> None:
+    parsed = parse_journal(sample_text())
+    exports = []
+    for url in (pg_url, f"sqlite:///{tmp_path / 'j.db'}"):
+        engine = make_engine(url)
+        migrate(engine)
+        bulk.import_journal(engine, 1, parsed, NOW, "UTC")
+        moved = bulk.import_journal(engine, 1, fix_dates(parsed), NOW, "UTC")
+        assert moved.new_notes == 0 and moved.moved_notes > 0
+        exports.append(export(engine))
+        engine.dispose()
+    assert exports[0] == exports[1] and "## 2021-3-7" in exports[0]
