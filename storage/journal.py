@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.digest import TODO_PREFIXES, is_open_todo
@@ -221,6 +222,19 @@ class Journal:
             _, part = self._insert_tree(s, ref, entry_id, note.id, i, child, part, now)
         return note, part
 
+    @staticmethod
+    def _album_head(s: Session, chat_id: int, album: str) -> Note | None:
+        """The captioned first photo of an album, if the album has one and it is still there."""
+        first = s.scalar(
+            select(Note)
+            .where(Note.chat_id == chat_id, Note.media_group == album, Note.part == 0)
+            .order_by(Note.message_id)
+            .limit(1)
+        )
+        if first is None or first.deleted_at is not None or is_bare_image(first.text):
+            return None
+        return first
+
     def _root(self, s: Session, chat_id: int, message_id: int) -> Note | None:
         return s.scalar(
             select(Note).where(
@@ -234,8 +248,13 @@ class Journal:
         day: date,
         drafts: list[NoteDraft],
         reply_to: int | None = None,
+        album: str | None = None,
     ) -> Stored:
-        """Store a message's notes once; a reply nests under the note it answers."""
+        """Store a message's notes once; a reply nests under the note it answers.
+
+        The photos of an album (one message each, sharing `album`, with no end marker)
+        nest under the album's first photo when that one has a caption.
+        """
         if not drafts:
             raise ValueError("a message with nothing to store")
         now = self._clock.now()
@@ -244,8 +263,8 @@ class Journal:
                 existing = self._root(s, ref.chat_id, ref.message_id)
                 if existing is not None:
                     return Stored("duplicate", note_id=existing.id)
-                parent = None
-                if reply_to is not None:
+                parent = self._album_head(s, ref.chat_id, album) if album else None
+                if parent is None and reply_to is not None:
                     parent = self._root(s, ref.chat_id, reply_to)
                     if parent is not None and parent.deleted_at is not None:
                         parent = None
@@ -265,6 +284,7 @@ class Journal:
                     )
                     root = root or note
                 assert root is not None
+                root.media_group = album
                 return Stored(
                     "stored",
                     day=entry.start_date,

@@ -69,6 +69,7 @@ class Note(Base):
     message_id: Mapped[int | None]
     part: Mapped[int]
     source_key: Mapped[str | None]
+    media_group: Mapped[str | None]
     sent_at: Mapped[datetime | None]
     edited_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

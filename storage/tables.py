@@ -111,6 +111,7 @@ notes = Table(
     Column("message_id", BigInteger, nullable=True),
     Column("part", Integer, nullable=False, default=0),  # 0 = the message's own bullet
     Column("source_key", String(64), nullable=True),  # imported notes
+    Column("media_group", String(64), nullable=True),  # the album a photo came in
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("edited_at", UTCDateTime(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -119,6 +120,7 @@ notes = Table(
     UniqueConstraint("user_id", "source_key"),
     Index("ix_notes_entry_parent_position", "entry_id", "parent_id", "position"),
     Index("ix_notes_user_created", "user_id", "created_at"),
+    Index("ix_notes_chat_media_group", "chat_id", "media_group"),
 )
 
 inbox = Table(

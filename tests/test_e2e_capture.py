@@ -136,9 +136,43 @@ async def test_photo_becomes_an_image(fake: FakeBotAPI, start_bot: Any, tmp_path
     fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
     await bot.reacted(1)
     shown = await today(bot, fake)
-    assert "* whiteboard\n  ![](media/" in shown and "AgADbig.jpg)" in shown
+    assert shown.endswith("\n* whiteboard\n  * ![](media/2026/11/AgADbig.jpg)")
     saved = list((tmp_path / "media").rglob("AgADbig.jpg"))
     assert saved and saved[0].read_bytes() == b"\xff\xd8jpegdata"
+
+
+def _photo(name: str) -> list[dict[str, Any]]:
+    return [{"file_id": name, "file_unique_id": f"u{name}", "width": 9, "height": 9}]
+
+
+async def test_an_album_nests_under_its_caption(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    for name in ["a1", "a2", "a3", "b1", "b2"]:
+        fake.add_file(name, b"\xff\xd8" + name.encode())
+    first = fake.send(USER, None, extra={"photo": _photo("a1"), "caption": "whiteboard",
+                                         "media_group_id": "A"})  # fmt: skip
+    fake.send(USER, None, extra={"photo": _photo("a2"), "media_group_id": "A"})
+    fake.send(USER, None, extra={"photo": _photo("a3"), "caption": "the proof",
+                                 "media_group_id": "A"})  # fmt: skip
+    # an album without a caption: each photo is a bullet of its own
+    fake.send(USER, None, extra={"photo": _photo("b1"), "media_group_id": "B"})
+    fake.send(USER, None, extra={"photo": _photo("b2"), "media_group_id": "B"})
+    await bot.reacted(5)
+    img = "![](media/2026/11/u{}.jpg)"
+    album = (
+        f"* whiteboard\n  * {img.format('a1')}\n  * {img.format('a2')}\n"
+        f"  * the proof\n    * {img.format('a3')}\n"
+        f"* {img.format('b1')}\n* {img.format('b2')}"
+    )
+    assert (await today(bot, fake)).endswith(album)
+    # editing the caption keeps the album's photos under it
+    fake.push(
+        {"edited_message": dict(first, caption="whiteboard, day 2", edit_date=fake.now() + 1)}
+    )
+    fake.send(USER, "after")  # updates are handled in order: once this is in, so is the edit
+    await bot.reacted(6)
+    shown = await today(bot, fake)
+    assert f"* whiteboard, day 2\n  * {img.format('a1')}\n  * {img.format('a2')}\n" in shown
 
 
 async def test_handler_error_apologises(fake: FakeBotAPI, start_bot: Any) -> None:

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.capture import find_backdate, message_notes, strip_prefix
+from bot.core.capture import (
+    find_backdate,
+    is_bare_image,
+    message_notes,
+    photo_notes,
+    strip_prefix,
+)
 from bot.core.entities import Entity
 from bot.core.markdown import NoteDraft, can_strike, markdown_to_drafts, neutralize, note_parser
 from bot.core.render import render_body
@@ -152,3 +158,12 @@ def shape(notes: list[NoteDraft]) -> list[tuple[str, bool, bool, list[object]]]:
         done = n.done and can_strike(n.text)
         out.append((n.text, n.ordered, done, shape(n.children)))  # type: ignore[arg-type]
     return out
+
+
+def test_a_photo_nests_under_its_caption() -> None:
+    assert photo_notes("media/a b(1).jpg", []) == [NoteDraft("![](media/a%20b%281%29.jpg)")]
+    (note,) = photo_notes("m/x.jpg", message_notes("whiteboard\n- detail"))
+    assert note.text == "whiteboard"
+    assert [c.text for c in note.children] == ["![](m/x.jpg)", "detail"]
+    assert is_bare_image("![](m/x.jpg)") and not is_bare_image("see ![](m/x.jpg)")
+    assert not is_bare_image(note.text)

@@ -83,3 +83,45 @@ def test_postgres_import_export_matches_sqlite(pg_url: str, tmp_path: Any) -> No
         exports.append(export(engine))
         engine.dispose()
     assert exports[0] == exports[1] and "## 2021-3-7" in exports[0]
+
+
+def test_schema_head_is_the_newest_revision() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from storage.engine import MIGRATIONS, SCHEMA_HEAD
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+
+
+def test_upgrade_from_the_first_revision_keeps_the_journal(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.engine import MIGRATIONS, SCHEMA_HEAD, ensure_schema
+
+    engine = make_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:  # a journal written by the first release
+        conn.execute(text("INSERT INTO users (id, chat_id, name, timezone, reminder_mode, "
+                          "blocked, created_at, updated_at) VALUES (1, 1, 'Ada', 'UTC', "
+                          "'always', false, '2021-04-08 12:00:00', '2021-04-08 12:00:00')"))  # fmt: skip
+    ensure_schema(engine)  # what `rizhilu run` does on start
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    clock = FixedClock(datetime(2021, 4, 8, 12, tzinfo=UTC))
+    journal = Journal(session_factory(engine), clock)
+    user = journal.get_user(1)
+    assert user is not None and user.timezone == "UTC"
+    ref = MessageRef(1, 1, 1, clock.now())
+    assert journal.add_message(ref, date(2021, 4, 8), message_notes("a"), album="x").status == (
+        "stored"
+    )
+    engine.dispose()

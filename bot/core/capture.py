@@ -78,8 +78,31 @@ def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteD
     return rest
 
 
-def image_markdown(url: str, caption_md: str = "") -> str:
-    """An image note: the caption (if any) then `![](url)`, as the sample writes images."""
+def image_markdown(url: str) -> str:
+    """`![](url)`, as the sample writes images; the URL made safe for CommonMark."""
     safe_url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    image = f"![]({safe_url})"
-    return f"{caption_md}\n{image}" if caption_md.strip() else image
+    return f"![]({safe_url})"
+
+
+_BARE_IMAGE = re.compile(r"!\[\]\([^()\s]*\)")
+
+
+def is_bare_image(text: str) -> bool:
+    """A note that is only an image (a photo sent without a caption)."""
+    return bool(_BARE_IMAGE.fullmatch(text))
+
+
+def photo_notes(url: str, caption: list[NoteDraft]) -> list[NoteDraft]:
+    """A photo: its image as a bullet of its own, under the caption when there is one.
+
+    The sample nests images under the bullet that talks about them; an album's other
+    photos later join the same caption (see Journal.add_message).
+    """
+    image = NoteDraft(text=image_markdown(url))
+    if not caption:
+        return [image]
+    head, *rest = caption
+    return [
+        NoteDraft(head.text, head.kind, head.ordered, head.done, [image, *head.children]),
+        *rest,
+    ]

@@ -9,9 +9,9 @@ from telegram import Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot import texts
-from bot.core.capture import BadBackdate, find_backdate, image_markdown, message_notes, strip_prefix
+from bot.core.capture import BadBackdate, find_backdate, message_notes, photo_notes, strip_prefix
 from bot.core.days import journal_day, zone
-from bot.core.entities import Entity, to_markdown
+from bot.core.entities import Entity
 from bot.core.markdown import NoteDraft
 from bot.telegram.convert import entities
 from bot.telegram.media import TooBig, save_image
@@ -59,9 +59,7 @@ async def _drafts(
     drafts = message_notes(text, ents) if text.strip() else []
     if message.photo or message.document:
         rel = await save_image(context.bot, message, svc.settings.media_dir, day)
-        caption = to_markdown(text, ents, lists=False) if text.strip() else ""
-        image = image_markdown(svc.settings.media_url + rel, caption)
-        drafts = [NoteDraft(text=image)]
+        drafts = photo_notes(svc.settings.media_url + rel, drafts)
     return drafts
 
 
@@ -110,7 +108,8 @@ async def capture(update: Update, context: Context) -> None:
     if edited:
         result = await db(svc.journal.edit_message, ref, drafts, day, reply_to)
     else:
-        result = await db(svc.journal.add_message, ref, day, drafts, reply_to)
+        album = message.media_group_id
+        result = await db(svc.journal.add_message, ref, day, drafts, reply_to, album)
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
         await acknowledge(message)
