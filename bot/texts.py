@@ -28,6 +28,7 @@ Commands
 /export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as a markdown file
 /search WORDS — notes that contain all the words (#tags too)
 /todo — open TODOs, with buttons to tick them off
+Send a journal as a .md file to import it (you see a preview first)
 /settings — your settings"""
 
 STRANGER = """\
@@ -103,3 +104,23 @@ TODO_HEAD = "Open TODOs ({total}) — tap a number when one is done:"
 TODO_MORE = "… and {more} older ones."
 TODO_TICKED = "Done: {text}"
 TODO_GONE = "That TODO is no longer there."
+
+IMPORT_NOT_TEXT = "I could not read {name} as UTF-8 text, so nothing was imported."
+IMPORT_NOT_JOURNAL = (
+    "{name} has no date headings (like ## 2021-4-8), so there is nothing to import. "
+    "Send text and photos to keep notes; /help says more."
+)
+IMPORT_PREVIEW = """{name}: {days} days, {notes} notes ({new_notes} new).
+Importing it again later changes nothing."""
+IMPORT_CHECK = "{count} things to check:"
+IMPORT_CHECK_MORE = "… and {more} more (rizhilu import --dry-run lists them all)."
+IMPORT_GO = "Import"
+IMPORT_GO_FIXED = "Import, fixing {count} dates"
+IMPORT_CANCEL = "Cancel"
+IMPORT_DONE = (
+    "Imported {name}: {new_days} new days, {new_notes} new notes{moved}. /export shows the journal."
+)
+IMPORT_MOVED = ", {moved} notes moved to their fixed date"
+IMPORT_CANCELLED = "Nothing was imported."
+IMPORT_EXPIRED = "That import is no longer pending; send the file again."
+IMPORT_WORKING = "Importing…"

@@ -383,6 +383,19 @@ class Journal:
             )
             return removed or None
 
+    def remember(self, chat_id: int, message_id: int, kind: str, result: str) -> None:
+        """Keep something a later button press on that message needs (survives restarts)."""
+        with self._sessions.begin() as s:
+            s.merge(
+                Action(chat_id=chat_id, message_id=message_id, kind=kind, result=result,
+                       created_at=self._clock.now())
+            )  # fmt: skip
+
+    def recall(self, chat_id: int, message_id: int, kind: str) -> str | None:
+        with self._sessions() as s:
+            action = s.get(Action, (chat_id, message_id))
+            return action.result if action is not None and action.kind == kind else None
+
     def set_done(self, chat_id: int, message_id: int, done: bool) -> str | None:
         """Mark the note of a message as a done (or open) TODO; returns its text."""
         with self._sessions.begin() as s:

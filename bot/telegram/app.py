@@ -17,6 +17,7 @@ from bot.telegram.handlers import (
     commands,
     errors,
     export,
+    imports,
     notes,
     reminders,
     search,
@@ -96,6 +97,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     export.register(app)
     search.register(app)
     todos.register(app)
+    imports.register(app)
     reminders.register(app)
     text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
     app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))

@@ -1,0 +1,139 @@
+"""A markdown journal sent as a file: a preview with its problems, then import on a button."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, ExtBot, MessageHandler, filters
+
+from bot import texts
+from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
+from bot.telegram.handlers.notes import sender
+from bot.telegram.media import MAX_DOWNLOAD
+from bot.telegram.services import Context, Services, db, services
+from storage import bulk
+
+log = logging.getLogger(__name__)
+KIND = "import"
+SHOWN_ANOMALIES = 15
+JOURNAL_FILES = (
+    filters.Document.FileExtension("md")
+    | filters.Document.FileExtension("markdown")
+    | filters.Document.FileExtension("txt")
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & JOURNAL_FILES, offer))
+    app.add_handler(CallbackQueryHandler(decide, pattern=r"^im:"))
+
+
+async def _read(bot: ExtBot[None], file_id: str) -> str | None:
+    tg_file = await bot.get_file(file_id)  # its file_path embeds the token: never log it
+    data = await tg_file.download_as_bytearray()
+    try:
+        return bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _parse(text: str, fix: bool) -> ParsedJournal:
+    parsed = parse_journal(text)
+    return fix_dates(parsed) if fix else parsed
+
+
+async def offer(update: Update, context: Context) -> None:
+    message, svc, user = await sender(update, context)
+    doc = message.document
+    assert doc is not None
+    name = doc.file_name or "the file"
+    if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD:
+        await message.reply_text(texts.TOO_BIG)
+        return
+    text = await _read(context.bot, doc.file_id)
+    if text is None:
+        await message.reply_text(texts.IMPORT_NOT_TEXT.format(name=name))
+        return
+    parsed = await db(parse_journal, text)
+    if not parsed.days:
+        await message.reply_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
+        return
+    now = svc.clock.now()
+    report = await db(
+        bulk.import_journal, svc.engine, user.id, parsed, now, user.timezone, dry_run=True
+    )
+    lines = [
+        texts.IMPORT_PREVIEW.format(
+            name=name, days=report.days, notes=report.notes, new_notes=report.new_notes,
+        )
+    ]  # fmt: skip
+    if report.anomalies:
+        lines += ["", texts.IMPORT_CHECK.format(count=len(report.anomalies))]
+        lines += [a[:300] for a in report.anomalies[:SHOWN_ANOMALIES]]
+        if len(report.anomalies) > SHOWN_ANOMALIES:
+            lines.append(
+                texts.IMPORT_CHECK_MORE.format(more=len(report.anomalies) - SHOWN_ANOMALIES)
+            )
+    fixes = sum(1 for a in parsed.anomalies if a.fix is not None)
+    row = [InlineKeyboardButton(texts.IMPORT_GO, callback_data="im:go")]
+    if fixes:
+        row.append(
+            InlineKeyboardButton(texts.IMPORT_GO_FIXED.format(count=fixes), callback_data="im:fix")
+        )
+    markup = InlineKeyboardMarkup(
+        [row, [InlineKeyboardButton(texts.IMPORT_CANCEL, callback_data="im:no")]]
+    )
+    preview = await message.reply_text("\n".join(lines)[:4000], reply_markup=markup)
+    # the buttons carry no file id (64 bytes is too short): the preview message remembers it
+    await db(
+        svc.journal.remember, preview.chat_id, preview.message_id, KIND, f"{doc.file_id}\n{name}"
+    )
+
+
+async def decide(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    svc = services(context)
+    preview = query.message
+    if not isinstance(preview, Message):
+        await query.answer()
+        return
+    pending = await db(svc.journal.recall, preview.chat_id, preview.message_id, KIND)
+    if pending is None:
+        await query.answer(texts.IMPORT_EXPIRED)
+        return
+    file_id, _, name = pending.partition("\n")
+    await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
+    if query.data == "im:no":
+        await query.answer()
+        await query.edit_message_text(texts.IMPORT_CANCELLED)
+        return
+    await query.answer(texts.IMPORT_WORKING)
+    await _import(context, svc, query.from_user.id, file_id, name, query.data == "im:fix", preview)
+
+
+async def _import(
+    context: Context,
+    svc: Services,
+    user_id: int,
+    file_id: str,
+    name: str,
+    fix: bool,
+    preview: Message,
+) -> None:
+    text = await _read(context.bot, file_id)
+    if text is None:
+        await preview.edit_text(texts.IMPORT_NOT_TEXT.format(name=name))
+        return
+    parsed = await db(_parse, text, fix)
+    user = await db(svc.journal.get_user, user_id)
+    tz = user.timezone if user else svc.settings.timezone
+    report = await db(bulk.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)
+    moved = texts.IMPORT_MOVED.format(moved=report.moved_notes) if report.moved_notes else ""
+    log.info("user %s imported %s new notes", user_id, report.new_notes)
+    await preview.edit_text(
+        texts.IMPORT_DONE.format(
+            name=name, new_days=report.new_days, new_notes=report.new_notes, moved=moved
+        )
+    )
