@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.core.clock import SystemClock
-from bot.core.days import DayRange, format_date, parse_date
-from bot.core.export import ExportOptions, period_of, render_day, render_document
+from bot.core.days import parse_date
+from bot.core.export import ExportOptions, render_document
+from bot.export_files import write_daily_notes, write_posts
 from bot.settings import Settings
 
 
@@ -100,11 +101,11 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         )
         title = meta.title or opts.title
         if args.format == "obsidian":
-            written = _write_daily_notes(days, Path("daily" if args.out == "-" else args.out), opts)
+            written = write_daily_notes(days, Path("daily" if args.out == "-" else args.out), opts)
             print(f"wrote {written} daily notes", file=sys.stderr)
         elif args.split != "none":
             folder = Path("_posts" if args.out == "-" else args.out)
-            written = _write_posts(days, folder, opts, args.split, title)
+            written = write_posts(days, folder, opts, args.split, title)
             print(f"wrote {written} posts to {folder}/", file=sys.stderr)
         else:
             with _output(args.out) as out:
@@ -122,58 +123,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-def _write_daily_notes(
-    days: Iterator[tuple[DayRange, list[Any]]], folder: Path, opts: ExportOptions
-) -> int:
-    from bot.core.render import render_body
-
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for span, notes in days:
-        body = "\n".join(render_body(notes)) + "\n"
-        if not span.is_single:
-            body = f"{span.label(opts.date_style)}\n\n{body}"
-        (folder / f"{span.start.isoformat()}.md").write_text(body, encoding="utf-8", newline="\n")
-        count += 1
-    return count
-
-
-def _write_posts(
-    days: Iterator[tuple[DayRange, list[Any]]],
-    folder: Path,
-    opts: ExportOptions,
-    split: Any,
-    title: str,
-) -> int:
-    from bot.core.export import front_matter
-
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    current: tuple[date, str] | None = None
-    out: IO[str] | None = None
-    try:
-        for span, notes in days:
-            period = period_of(span.start, split)
-            if period != current:
-                if out is not None:
-                    out.close()
-                current = period
-                start, label = period
-                shown = format_date(start, opts.date_style) if split == "day" else label
-                post_title = f"{title} {shown}"
-                name = f"{start.isoformat()}-rizhilu-{label.lower()}.md"
-                out = (folder / name).open("w", encoding="utf-8", newline="\n")
-                out.write(front_matter(opts, None, start, post_title))
-                out.write(f"\n# {post_title}\n")
-                count += 1
-            assert out is not None
-            out.write("\n" + render_day(span, notes, opts))
-    finally:
-        if out is not None:
-            out.close()
-    return count
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

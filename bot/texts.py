@@ -25,7 +25,8 @@ Commands
 /remind 21:30 | off — the evening reminder
 /week [N | 2021-W14] — the weekly digest
 /digest sun 20:00 | off — get the digest every week
-/export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as a markdown file
+/export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as markdown
+  (add plain, oldest, monthly/weekly/daily posts or obsidian notes)
 /search WORDS — notes that contain all the words (#tags too)
 /todo — open TODOs, with buttons to tick them off
 Send a journal as a .md file to import it (you see a preview first)
@@ -70,8 +71,9 @@ Notes kept: {notes}"""
 SENT_AS_FILE = "That is long, so here it is as a file."
 
 EXPORT_BAD = (
-    "I could not read “{arg}”. Try /export, /export 2021, /export 2021-03 "
-    "or /export 2021-3-1..2021-3-31."
+    "I could not read “{arg}” as a period. Try /export, /export 2021, /export 2021-03 "
+    "or /export 2021-3-1..2021-3-31; add plain (no front matter), oldest (oldest first), "
+    "monthly, weekly or daily (a .zip of posts) or obsidian (a .zip of daily notes)."
 )
 EXPORT_EMPTY = "Nothing to export for that period."
 EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."

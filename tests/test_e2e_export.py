@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 from bot.core.markdown import parser
+from bot.telegram.handlers.export import ExportRequest, parse_request
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
 
@@ -32,3 +35,44 @@ async def test_export_sends_a_document(fake: FakeBotAPI, start_bot: Any) -> None
     assert "Nothing to export" in (await bot.replies(1))[-1]
     fake.command(USER, "/export someday")
     assert "could not read" in (await bot.replies(2))[-1]
+
+
+def test_export_words() -> None:
+    assert parse_request(["2021-03", "plain", "Oldest"]) == ExportRequest(
+        "2021-03", "plain", "none", "oldest"
+    )
+    assert parse_request(["monthly"]) == ExportRequest("", "jekyll", "month")
+    assert parse_request(["obsidian", "2021"]).format == "obsidian"
+    assert parse_request(["someday", "soon"]).period == "someday soon"
+
+
+async def test_export_shapes(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    for text in ["2021-3-2: march note", "2021-4-8: april note", "2021-4-9: next day"]:
+        fake.send(USER, text)
+    await bot.reacted(3)
+
+    async def document(command: str) -> dict[str, Any]:
+        before = len(fake.calls_to("sendDocument"))
+        fake.command(USER, command)
+        await bot.until(lambda: len(fake.calls_to("sendDocument")) > before)
+        doc = fake.calls_to("sendDocument")[-1].params["document"]
+        assert isinstance(doc, dict)
+        return doc
+
+    plain = await document("/export plain oldest")
+    text = plain["data"].decode()
+    assert not text.startswith("---") and text.index("march") < text.index("april")
+    monthly = await document("/export monthly")
+    assert monthly["filename"] == "rizhilu-all-posts-by-month.zip"
+    with zipfile.ZipFile(io.BytesIO(monthly["data"])) as zf:
+        assert zf.namelist() == ["2021-03-01-rizhilu-2021-03.md", "2021-04-01-rizhilu-2021-04.md"]
+        april = zf.read("2021-04-01-rizhilu-2021-04.md").decode()
+    assert april.startswith("---\n") and "## 2021-4-9" in april and "march" not in april
+    daily = await document("/export 2021-04 obsidian")
+    assert daily["filename"] == "rizhilu-2021-04-obsidian.zip"
+    with zipfile.ZipFile(io.BytesIO(daily["data"])) as zf:
+        assert zf.namelist() == ["2021-04-08.md", "2021-04-09.md"]
+        assert zf.read("2021-04-08.md").decode() == "* april note\n"
+    fake.command(USER, "/export 1999 obsidian")
+    assert "Nothing to export" in (await bot.replies(1))[-1]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
@@ -15,6 +17,7 @@ from bot.core.days import DayRange
 from bot.core.export import ExportOptions, render_document
 from bot.core.markdown import NoteDraft
 from bot.core.periods import parse_period
+from bot.export_files import write_daily_notes, write_posts, zip_folder
 from bot.telegram.handlers.notes import sender
 from bot.telegram.services import Context, Services, db
 from storage import bulk
@@ -40,24 +43,70 @@ def _options(svc: Services) -> ExportOptions:
     )
 
 
+@dataclass(frozen=True)
+class ExportRequest:
+    """What /export was asked for: a period and how to shape it."""
+
+    period: str = ""
+    format: Literal["jekyll", "plain", "obsidian"] = "jekyll"
+    split: Literal["none", "day", "week", "month"] = "none"
+    order: Literal["newest", "oldest"] = "newest"
+
+
+_FORMATS = {"jekyll": "jekyll", "plain": "plain", "obsidian": "obsidian"}
+_SPLITS = {"daily": "day", "weekly": "week", "monthly": "month"}
+_ORDERS = {"newest": "newest", "oldest": "oldest"}
+
+
+def parse_request(words: list[str]) -> ExportRequest:
+    """`/export 2021-03 plain oldest`, `/export monthly`, `/export obsidian`: any order."""
+    found: dict[str, str] = {}
+    period: list[str] = []
+    for word in words:
+        w = word.lower()
+        for key, table in (("format", _FORMATS), ("split", _SPLITS), ("order", _ORDERS)):
+            if w in table:
+                found[key] = table[w]
+                break
+        else:
+            period.append(word)
+    return ExportRequest(" ".join(period), **found)  # type: ignore[arg-type]
+
+
 def write_export(
-    svc: Services, user_id: int, start: date | None, end: date | None, path: Path
+    svc: Services,
+    user_id: int,
+    start: date | None,
+    end: date | None,
+    path: Path,
+    request: ExportRequest = ExportRequest(),
 ) -> int:
-    """Write the export to a file; returns how many days it holds."""
+    """Write the export to `path` (a .md file, or a .zip of many); returns how many days."""
     meta = bulk.journal_meta(svc.engine, user_id)
-    opts = _options(svc)
+    opts = replace(_options(svc), format=request.format, order=request.order)
+    title = (meta.title if meta else None) or opts.title
     count = 0
 
     def days() -> Iterator[tuple[DayRange, list[NoteDraft]]]:
         nonlocal count
-        for item in bulk.iter_days(svc.engine, user_id, start=start, end=end):
+        newest = request.order == "newest"
+        for item in bulk.iter_days(svc.engine, user_id, start=start, end=end, newest_first=newest):
             count += 1
             yield item
 
+    if request.format == "obsidian" or request.split != "none":
+        folder = path.with_suffix("")
+        if request.format == "obsidian":
+            write_daily_notes(days(), folder, opts)
+        else:
+            write_posts(days(), folder, opts, request.split, title)
+        if count:
+            zip_folder(folder, path)
+        return count
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for chunk in render_document(
             opts,
-            title=(meta.title if meta else None) or opts.title,
+            title=title,
             stored_front_matter=meta.front_matter if meta else None,
             newest=meta.newest if meta else None,
             sections=bulk.sections(svc.engine, user_id) if start is None else [],
@@ -69,15 +118,18 @@ def write_export(
 
 async def export(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
-    arg = " ".join(context.args or [])
+    request = parse_request(list(context.args or []))
     try:
-        start, end, label = parse_period(arg)
+        start, end, label = parse_period(request.period)
     except ValueError:
-        await message.reply_text(texts.EXPORT_BAD.format(arg=arg[:100]))
+        await message.reply_text(texts.EXPORT_BAD.format(arg=request.period[:100]))
         return
+    many = request.format == "obsidian" or request.split != "none"
+    kind = "obsidian" if request.format == "obsidian" else f"posts-by-{request.split}"
+    name = f"rizhilu-{label}-{kind}.zip" if many else f"rizhilu-{label}.md"
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"rizhilu-{label}.md"
-        count = await db(write_export, svc, user.id, start, end, path)
+        path = Path(folder) / name
+        count = await db(write_export, svc, user.id, start, end, path, request)
         if count == 0:
             await message.reply_text(texts.EXPORT_EMPTY)
             return
