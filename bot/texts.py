@@ -29,15 +29,19 @@ Commands
   (add plain, oldest, monthly/weekly/daily posts or obsidian notes)
 /search WORDS — notes that contain all the words (#tags too)
 /todo — open TODOs, with buttons to tick them off
-Send a journal as a .md file to import it (you see a preview first)
-/settings — your settings"""
+/settings — your settings
+
+Send a journal as a .md file to import it (you see a preview first)."""
 
 STRANGER = """\
 This is a private journal bot. Your Telegram user id is {user_id}.
 To use it, its owner adds that id to ALLOWED_USER_IDS."""
 
 GROUP_LEAVE = "I keep private journals only, so I'm leaving this group."
-UNSUPPORTED = "I can only keep text and photos as notes. Nothing was stored."
+UNSUPPORTED = (
+    "I can only keep text and photos as notes (and import journals sent as .md files). "
+    "Nothing was stored."
+)
 EMPTY = "That message has no text to keep. Nothing was stored."
 TOO_BIG = "That file is over Telegram's 20 MB download limit, so nothing was stored."
 ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"
