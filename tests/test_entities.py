@@ -171,3 +171,48 @@ def test_word_aligned_formatting_round_trips_exactly(words: list[str], data: st.
     for k, (_, styles) in enumerate(got):
         inside = span_visible[0] <= k < span_visible[1]
         assert (style in styles) == inside, (text, md)
+
+
+def test_bare_urls_are_kept_without_a_url_entity() -> None:
+    # Telegram marks most URLs, but not all: GFM reads a bare URL as a link anyway, and
+    # that must not make the note unrenderable (it once lost the whole message)
+    text = "see https://arxiv.org/abs/2005.12872 and *stars* _under_ # not heading"
+    md = to_markdown(text, [])
+    assert md == "see https://arxiv.org/abs/2005.12872 and \\*stars\\* \\_under\\_ # not heading"
+    assert to_markdown("www.example.com/a_b_c", []) == "www.example.com/a_b_c"
+    assert to_markdown("go https://a.b/x_y now", [Entity("url", 3, 15)]) == (
+        "go <https://a.b/x_y> now"
+    )
+    assert to_markdown("go arxiv.org/abs now", [Entity("url", 3, 13)]) == (
+        "go [arxiv.org/abs](http://arxiv.org/abs) now"
+    )
+
+
+TOKENS = st.sampled_from(
+    ["https://a.b/c_d", "http://x.org/(p)", "www.e.com", "a@b.com", "x.org", " ", "\n",
+     "*", "_", "~", "`", "[", "]", "(", ")", "<", ">", "#", "!", "\\", "word", "日本", "😀"]
+)  # fmt: skip
+
+
+@st.composite
+def url_messages(draw: st.DrawFn) -> tuple[str, list[Entity]]:
+    text = "".join(draw(st.lists(TOKENS, min_size=1, max_size=12)))
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    ents: list[Entity] = []
+    for _ in range(draw(st.integers(0, 3))):
+        a = draw(st.integers(0, max(units - 1, 0)))
+        b = draw(st.integers(a + 1, units))
+        kind = draw(st.sampled_from(["url", "bold", "italic", "text_link", "code"]))
+        ents.append(Entity(kind, a, b - a, url="https://t.me/x" if kind == "text_link" else None))
+    return text, ents
+
+
+@settings(max_examples=300, deadline=None)
+@given(url_messages(), st.booleans())
+def test_messages_with_urls_always_convert_and_keep_their_words(
+    msg: tuple[str, list[Entity]], lists: bool
+) -> None:
+    text, ents = msg
+    md = to_markdown(text, ents, lists=lists)
+    if not lists:
+        assert "".join(ch for ch, _ in parsed_styles(md)) == visible(text)

@@ -285,8 +285,10 @@ def _expected(text: str, spans: list[_Span], markers: set[int]) -> list[tuple[st
         style: set[str] = set(inherited)
         if span.kind in _STYLE:
             style.add(_STYLE[span.kind])
-        elif span.kind in _LINKS and _link_target(
-            span.url if span.kind != "url" else text[span.start : span.end]
+        elif (
+            span.kind in _LINKS
+            and _link_target(span.url if span.kind != "url" else text[span.start : span.end])
+            and not _written_as_autolink(text, span)
         ):
             style.add("link")
         for i in range(span.start, span.end):
@@ -314,7 +316,10 @@ def parsed_styles(md: str) -> list[tuple[str, frozenset[str]]]:
     out: list[tuple[str, frozenset[str]]] = []
 
     def emit(text: str, styles: frozenset[str]) -> None:
-        out.extend((ch, styles) for ch in text if not ch.isspace())
+        # autolinks (`<https://…>` and GFM's bare URLs) do not count: a URL is a link in
+        # any renderer whether or not Telegram marked it, and its text is unchanged
+        shown = styles - {"autolink"}
+        out.extend((ch, shown) for ch in text if not ch.isspace())
 
     def walk(children: list[Token]) -> None:
         active: list[str] = []
@@ -328,12 +333,14 @@ def parsed_styles(md: str) -> list[tuple[str, frozenset[str]]]:
                     active.remove(name)
                     active.reverse()
             elif tok.type == "link_open":
-                active.append("link")
+                active.append("autolink" if tok.markup == "autolink" else "link")
             elif tok.type == "link_close":
-                if "link" in active:
-                    active.reverse()
-                    active.remove("link")
-                    active.reverse()
+                for name in ("autolink", "link")[:: 1 if tok.markup == "autolink" else -1]:
+                    if name in active:
+                        active.reverse()
+                        active.remove(name)
+                        active.reverse()
+                        break
             elif tok.type == "code_inline":
                 emit(tok.content, frozenset([*active, "code"]))
             elif tok.type == "text" or tok.type == "image":
@@ -422,7 +429,24 @@ def to_markdown(text: str, entities: list[Entity] | None = None, *, lists: bool 
     try:
         return _attempt(text, entities, set())
     except _Unrenderable:
+        pass
+    try:
         return _attempt(text, [], set())
+    except _Unrenderable:
+        # never lose a note over styling: every punctuation mark escaped is always literal
+        return _fix_lines(_ESCAPE_ALL.sub(r"\\\g<0>", text), keep_list_markers=False)
+
+
+_ESCAPE_ALL = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+def _written_as_autolink(text: str, span: _Span) -> bool:
+    """A url entity the writer emits as `<url>` (see _Writer.span)."""
+    return (
+        span.kind == "url"
+        and not span.children
+        and bool(_AUTOLINKABLE.match(text[span.start : span.end]))
+    )
 
 
 def _clean_with_entities(

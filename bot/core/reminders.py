@@ -107,7 +107,7 @@ def parse_weekday(text: str) -> int:
     for i, name in enumerate(WEEKDAYS):
         if raw.startswith(name) and len(raw) >= 3:
             return i
-    raise BadTime(f"“{text.strip()}” is not a day of the week; try mon … sun")
+    raise BadTime(f"“{text.strip()}” is not a day of the week (mon … sun)")
 
 
 def ptb_days(weekday: int) -> tuple[int]:
