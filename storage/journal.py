@@ -222,6 +222,37 @@ class Journal:
             _, part = self._insert_tree(s, ref, entry_id, note.id, i, child, part, now)
         return note, part
 
+    def _refile(
+        self, s: Session, ref: MessageRef, root: Note, day: date, now: datetime
+    ) -> Entry | None:
+        """An edit that names another day (`2021-4-1: …`) moves the message's bullets there.
+
+        Replies nested under them move along; a reply itself stays under its parent.
+        """
+        entry = s.get(Entry, root.entry_id)
+        if entry is None or root.parent_id is not None or entry.start_date == day:
+            return entry
+        if entry.kind != "day" or entry.start_date != entry.end_date:
+            return entry  # an imported range or a section: not a message's own day
+        target = self.entry_for(s, ref.user_id, DayRange.single(day), now)
+        tops = s.scalars(
+            select(Note)
+            .where(
+                Note.chat_id == ref.chat_id,
+                Note.message_id == ref.message_id,
+                Note.parent_id.is_(None),
+            )
+            .order_by(Note.position, Note.id)
+        ).all()
+        start = self._next_position(s, target.id, None)
+        level = [n.id for n in tops]
+        for i, top in enumerate(tops):
+            top.position = start + i
+        while level:
+            s.execute(update(Note).where(Note.id.in_(level)).values(entry_id=target.id))
+            level = list(s.scalars(select(Note.id).where(Note.parent_id.in_(level))))
+        return target
+
     @staticmethod
     def _album_head(s: Session, chat_id: int, album: str) -> Note | None:
         """The captioned first photo of an album, if the album has one and it is still there."""
@@ -339,7 +370,8 @@ class Journal:
                         s, ref, root.entry_id, root.parent_id, root.position + i, sib, part, now
                     )
                     note.edited_at = ref.at
-                entry = s.get(Entry, root.entry_id)
+                s.flush()
+                entry = self._refile(s, ref, root, day, now)
                 return Stored("updated", day=entry.start_date if entry else None, note_id=root.id)
         if not drafts:
             return Stored("empty")

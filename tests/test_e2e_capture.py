@@ -274,3 +274,15 @@ async def test_flood_control_is_waited_out_and_retried(fake: FakeBotAPI, start_b
     assert attempts[0].params.get("_failed") == 429 and "_failed" not in attempts[-1].params
     assert attempts[-1].at - attempts[0].at >= 1.0  # waited as told before retrying
     assert texts.ERROR not in fake.sent_texts()
+
+
+async def test_an_edit_can_move_a_note_to_another_day(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    msg = fake.send(USER, "meeting notes")
+    fake.send(USER, "today proper")
+    await bot.reacted(2)
+    fake.edit(msg, "2021-4-8: meeting notes")
+    fake.send(USER, "after")  # handled in order: once this is in, so is the edit
+    await bot.reacted(3)
+    assert (await bot.ask(USER, "/day 2021-4-8")).endswith("\n\n* meeting notes")
+    assert "meeting" not in await today(bot, fake)

@@ -67,6 +67,25 @@ def test_edit_that_adds_a_list_and_siblings(journal: Journal) -> None:
     assert body(journal) == "* x\n  * reply\n* y\n* z"
 
 
+def test_edit_naming_another_day_moves_the_message_there(journal: Journal) -> None:
+    setup_user(journal)
+    other = date(2021, 4, 1)
+    journal.add_message(ref(1), other, message_notes("already there"))
+    journal.add_message(ref(2), DAY, message_notes("- a\n- b"))  # two bullets
+    journal.add_message(ref(3), DAY, message_notes("reply"), reply_to=2)
+    journal.add_message(ref(4), DAY, message_notes("stays"))
+    journal.add_message(ref(5), DAY, message_notes("reply to stays"), reply_to=4)
+    later = T0 + timedelta(minutes=1)
+    moved = journal.edit_message(ref(2, later), message_notes("- a\n- b2"), other)
+    assert moved.status == "updated" and moved.day == other
+    assert body(journal, other) == "* already there\n* a\n  * reply\n* b2"
+    assert body(journal) == "* stays\n  * reply to stays"
+    # a reply keeps its place under its parent, whatever day its edit names
+    journal.edit_message(ref(5, later), message_notes("reply, edited"), other)
+    assert body(journal) == "* stays\n  * reply, edited"
+    assert journal.notes_on(1, other) == 4 and journal.notes_on(1, DAY) == 2
+
+
 def test_edit_of_unknown_message_is_stored_on_its_day(journal: Journal) -> None:
     setup_user(journal)
     res = journal.edit_message(ref(9), message_notes("late"), date(2021, 4, 1))
