@@ -419,3 +419,11 @@ def markdown_to_drafts(text: str) -> list[NoteDraft]:
     lines = cleaned.split("\n")
     tokens = block_parser(front_matter=False).parse(cleaned)
     return blocks_to_drafts(tokens, lines)
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes
+
+
+def unescape(text: str) -> str:
+    """A stored note's text as a person reads it in a plain-text reply: `\\*` becomes `*`."""
+    return _ESCAPED.sub(r"\1", text)

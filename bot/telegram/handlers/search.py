@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
+from bot.core.markdown import unescape
 from bot.telegram.handlers.notes import sender
 from bot.telegram.replies import send_long
 from bot.telegram.services import Context, db
@@ -15,7 +16,6 @@ from storage.journal import Hit
 
 SHOWN = 20
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes
 
 
 def search_terms(arg: str) -> list[str]:
@@ -27,7 +27,7 @@ def search_terms(arg: str) -> list[str]:
 def hit_line(hit: Hit, date_style: str) -> str:
     where = hit.days.label(date_style) if hit.days is not None else (hit.section or "preamble")
     first = next((line.strip() for line in hit.text.splitlines() if line.strip()), "")
-    first = _ESCAPED.sub(r"\1", first)  # shown as plain text: `\[ \]` reads as `[ ]`
+    first = unescape(first)  # shown as plain text: `\[ \]` reads as `[ ]`
     if len(first) > 160:
         first = first[:159] + "…"
     return f"{where} · {first}"
