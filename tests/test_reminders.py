@@ -176,6 +176,7 @@ def test_digest_contents() -> None:
     assert "2/7 days logged · 6 notes · streak 1 (longest 1)" in text
     assert "TODOs: 1 done, 1 open" in text and "#paper ×2" in text
     assert "A year ago:\n• 2020-4-8: a year-old note" in text
+    assert "• #paper two" in text  # plain text: the stored escape is not shown
     empty = render_digest(start, end, {}, [], today)
     assert "Nothing logged this week." in empty
 
