@@ -21,7 +21,7 @@ Commands
 /day DATE — another day (2021-4-8, yesterday, -3)
 /undo — remove the last note you sent
 /done — reply to a note to mark it done (/done off to reopen)
-/tz Area/City — show or set your time zone
+/tz Area/City (or a city) — show or set your time zone
 /remind 21:30 | off — the evening reminder
 /week [N | 2021-W14] — the weekly digest
 /digest sun 20:00 | off — get the digest every week
@@ -61,7 +61,11 @@ DONE_NOT_FOUND = "That message is not one of your notes."
 
 TZ_SHOW = "Your time zone is {tz} (it is {local} there now). Change it with /tz Area/City."
 TZ_SET = "Time zone set to {tz}. It is {local} there now."
-TZ_BAD = "“{arg}” is not a time zone I know. Use a name like Asia/Shanghai or Europe/Berlin."
+TZ_BAD = (
+    "“{arg}” is not a time zone I know. Use a name like Asia/Shanghai or Europe/Berlin, "
+    "or a city: /tz berlin."
+)
+TZ_WHICH = "“{arg}” could be several time zones; send the one you mean:\n{zones}"
 
 SETTINGS = """\
 Settings

@@ -9,6 +9,7 @@ import pytest
 from bot.core.days import (
     BadZone,
     DayRange,
+    find_zones,
     format_date,
     journal_day,
     parse_date,
@@ -108,3 +109,25 @@ def test_day_arguments() -> None:
     assert parse_day_argument("2021-3-1", today) == date(2021, 3, 1)
     with pytest.raises(ValueError):
         parse_day_argument("someday", today)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Asia/Shanghai", ["Asia/Shanghai"]),
+        ("asia/shanghai", ["Asia/Shanghai"]),
+        ("berlin", ["Europe/Berlin"]),
+        ("New York", ["America/New_York"]),
+        ("utc", ["UTC"]),
+        ("Mars/Base", []),
+        ("   ", []),
+        ("../etc/passwd", []),
+    ],
+)
+def test_find_zones(text: str, found: list[str]) -> None:
+    assert find_zones(text) == found
+
+
+def test_find_zones_asks_back_when_a_city_is_ambiguous() -> None:
+    several = find_zones("san")
+    assert 1 < len(several) <= 8 and all("/San" in z for z in several)

@@ -23,6 +23,34 @@ def zone(name: str) -> ZoneInfo:
         raise BadZone(f"unknown time zone {name!r}") from exc
 
 
+def find_zones(text: str) -> list[str]:
+    """IANA names the user may mean: `Asia/Shanghai` as is, or a city (`berlin`, `new york`).
+
+    One name is an answer; several are a question back; none is an error.
+    """
+    cleaned = text.strip()
+    try:
+        return [zone(cleaned).key]
+    except BadZone:
+        pass
+    import zoneinfo  # the list is read from disk: only when a city is asked for
+
+    key = "_".join(cleaned.split()).casefold()
+    if not key:
+        return []
+    names = sorted(
+        n for n in zoneinfo.available_timezones() if not n.startswith(("Etc/", "SystemV/"))
+    )
+    full = [n for n in names if n.casefold() == key]
+    if full:
+        return full
+    city = key.rsplit("/", 1)[-1]
+    exact = [n for n in names if "/" in n and n.rsplit("/", 1)[1].casefold() == city]
+    if exact:
+        return exact
+    return [n for n in names if "/" in n and n.rsplit("/", 1)[1].casefold().startswith(city)][:8]
+
+
 def journal_day(moment: datetime, tz: ZoneInfo, day_starts_at: time) -> date:
     """The journal day a moment belongs to: local date, minus one before the day-start hour."""
     if moment.tzinfo is None:

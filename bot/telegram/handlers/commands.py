@@ -7,7 +7,7 @@ from datetime import date
 from telegram import Update
 
 from bot import texts
-from bot.core.days import BadZone, format_date, parse_day_argument, zone
+from bot.core.days import find_zones, format_date, parse_day_argument, zone
 from bot.core.render import render_body
 from bot.telegram.handlers.notes import sender, user_of
 from bot.telegram.replies import send_long
@@ -99,11 +99,14 @@ async def tz(update: Update, context: Context) -> None:
         local = now.astimezone(zone(user.timezone)).strftime("%H:%M")
         await message.reply_text(texts.TZ_SHOW.format(tz=user.timezone, local=local))
         return
-    try:
-        new_zone = zone(arg)
-    except BadZone:
+    found = find_zones(arg)
+    if not found:
         await message.reply_text(texts.TZ_BAD.format(arg=arg[:100]))
         return
+    if len(found) > 1:
+        await message.reply_text(texts.TZ_WHICH.format(arg=arg[:100], zones="\n".join(found)))
+        return
+    new_zone = zone(found[0])
     user = await db(svc.journal.update_user, user.id, timezone=new_zone.key)
     schedule_user(context.application, svc, user)
     local = now.astimezone(new_zone).strftime("%H:%M")
