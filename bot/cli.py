@@ -47,6 +47,24 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from storage.backup import BackupError, backup
+    from storage.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = backup(engine, Path(args.path))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"wrote {report.path} ({report.size:,} bytes, {report.notes:,} notes, integrity ok)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rizhilu", description="日知录: a Telegram bot that keeps a daily work journal."
@@ -57,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
     mig = sub.add_parser("migrate", help="apply database migrations and exit")
     mig.set_defaults(func=_cmd_migrate)
+    bak = sub.add_parser("backup", help="copy the SQLite journal safely while the bot runs")
+    bak.add_argument("path", help="the new file, e.g. backups/rizhilu-2021-04-08.db")
+    bak.set_defaults(func=_cmd_backup)
     from bot import cli_journal
 
     cli_journal.add_commands(sub)
