@@ -104,13 +104,16 @@ async def decide(update: Update, context: Context) -> None:
         await query.answer(texts.IMPORT_EXPIRED)
         return
     file_id, _, name = pending.partition("\n")
-    await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
     if query.data == "im:no":
+        await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
         await query.answer()
         await query.edit_message_text(texts.IMPORT_CANCELLED)
         return
     await query.answer(texts.IMPORT_WORKING)
     await _import(context, svc, query.from_user.id, file_id, name, query.data == "im:fix", preview)
+    # closed only once imported: a crash before this replays the press, and the import is
+    # idempotent, so the replay finishes the job instead of saying "no longer pending"
+    await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
 
 
 async def _import(
