@@ -71,6 +71,7 @@ class FakeBotAPI:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._cond = threading.Condition()
         self._window: list[float] = []
+        self._shown: dict[tuple[int, int], tuple[str, Any]] = {}  # what each bot message says
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -418,6 +419,10 @@ class FakeBotAPI:
     def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         msg = self._sent_message(p, text=p.get("text", ""))
         with self._cond:
+            self._shown[(int(p["chat_id"]), msg["message_id"])] = (
+                msg["text"],
+                p.get("reply_markup"),
+            )
             self.sent_messages.append(msg)
             self.delivered[int(p["chat_id"])] += 1
         return msg
@@ -438,7 +443,20 @@ class FakeBotAPI:
         )
 
     def _m_editMessageText(self, p: dict[str, Any]) -> Any:
-        return self._sent_message(p, text=p.get("text", ""), edit_date=self.now())
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        new = (p.get("text", ""), p.get("reply_markup"))
+        with self._cond:
+            if self._shown.get(key) == new:  # Telegram refuses an edit that changes nothing
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
+            self._shown[key] = new
+        msg = self._sent_message(p, text=new[0], edit_date=self.now())
+        msg["message_id"] = key[1]
+        return msg
 
     def _m_getFile(self, p: dict[str, Any]) -> Any:
         file_id = p["file_id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.telegram.services import Context
@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: Context) -> None:
+    if isinstance(context.error, BadRequest) and "not modified" in str(context.error).lower():
+        # a second tap on a button whose message already says so: nothing went wrong
+        log.debug("edit skipped: %s", context.error)
+        return
     log.error("handler failed", exc_info=context.error)
     if isinstance(context.error, Forbidden):
         return
