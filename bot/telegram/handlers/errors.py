@@ -11,11 +11,15 @@ from bot import texts
 from bot.telegram.services import Context
 
 log = logging.getLogger(__name__)
+_STALE_EDITS = ("message is not modified", "message can't be edited", "message to edit not found")
 
 
 async def on_error(update: object, context: Context) -> None:
-    if isinstance(context.error, BadRequest) and "not modified" in str(context.error).lower():
-        # a second tap on a button whose message already says so: nothing went wrong
+    if isinstance(context.error, BadRequest) and any(
+        benign in str(context.error).lower() for benign in _STALE_EDITS
+    ):
+        # a second tap on a button whose message already says so, or a button under a
+        # message too old (48 h) or gone: the action itself was done, only the edit was not
         log.debug("edit skipped: %s", context.error)
         return
     log.error("handler failed", exc_info=context.error)
