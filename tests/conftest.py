@@ -8,7 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from bot.core.clock import FixedClock, SystemClock
+from bot.core.render import render_body
 from bot.settings import Settings, load_settings
 from storage.engine import make_engine, migrate, session_factory
 from storage.journal import Journal
@@ -138,6 +139,18 @@ class RunningBot:
         self.fake.command(user, command)
         await self.until(lambda: len(self.fake.sent_texts()) > before)
         return self.fake.sent_texts()[-1]
+
+    async def markdown(self, user: int, day: date | None = None) -> str:
+        """A day's stored notes as markdown, once every update sent so far is handled.
+
+        /today (or /day) goes through the same queue, so its answer is the barrier; the
+        chat shows the day as HTML, the export as this markdown.
+        """
+        await self.ask(user, "/today" if day is None else f"/day {day.isoformat()}")
+        svc = self.exposed["services"]
+        info = svc.journal.get_user(user)
+        notes = svc.journal.day_notes(user, day or svc.today(info))
+        return "\n".join(render_body(notes))
 
     async def stop(self) -> None:
         self.stop_event.set()

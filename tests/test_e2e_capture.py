@@ -14,10 +14,8 @@ STRANGER_ID = 2002
 
 
 async def today(bot: Any, fake: FakeBotAPI) -> str:
-    before = len(fake.sent_texts()) + len(fake.calls_to("sendDocument"))
-    fake.command(USER, "/today")
-    await bot.until(lambda: len(fake.sent_texts()) + len(fake.calls_to("sendDocument")) > before)
-    return fake.sent_texts()[-1]
+    """Today's stored markdown (what the export will hold), after every update so far."""
+    return str(await bot.markdown(USER))
 
 
 async def test_conversation(fake: FakeBotAPI, start_bot: Any) -> None:
@@ -71,7 +69,7 @@ async def test_backdating(fake: FakeBotAPI, start_bot: Any) -> None:
     await bot.reacted(1)
     fake.command(USER, "/day 2021-4-8")
     replies = await bot.replies(1)
-    assert replies[-1].endswith("* fixed the loader")
+    assert replies[-1] == "<b>2021-4-8 (Thursday)</b>\n\n• fixed the loader"  # HTML in the chat
     fake.send(USER, "2021-2-30: nope")
     replies = await bot.replies(2)
     assert "not a real date" in replies[-1]
@@ -84,7 +82,7 @@ async def test_groups_are_left_and_nothing_stored(fake: FakeBotAPI, start_bot: A
     assert int(fake.calls_to("leaveChat")[0].params["chat_id"]) == -100
     assert not fake.calls_to("setMessageReaction")
     assert "no text" not in " ".join(fake.sent_texts())
-    assert "Nothing logged" in await today(bot, fake)
+    assert await today(bot, fake) == ""
 
 
 async def test_strangers_get_their_id_and_nothing_is_stored(
@@ -136,7 +134,7 @@ async def test_photo_becomes_an_image(fake: FakeBotAPI, start_bot: Any, tmp_path
     fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
     await bot.reacted(1)
     shown = await today(bot, fake)
-    assert shown.endswith("\n* whiteboard\n  * ![](media/2026/11/AgADbig.jpg)")
+    assert shown == "* whiteboard\n  * ![](media/2026/11/AgADbig.jpg)"
     saved = list((tmp_path / "media").rglob("AgADbig.jpg"))
     assert saved and saved[0].read_bytes() == b"\xff\xd8jpegdata"
 
@@ -284,5 +282,18 @@ async def test_an_edit_can_move_a_note_to_another_day(fake: FakeBotAPI, start_bo
     fake.edit(msg, "2021-4-8: meeting notes")
     fake.send(USER, "after")  # handled in order: once this is in, so is the edit
     await bot.reacted(3)
-    assert (await bot.ask(USER, "/day 2021-4-8")).endswith("\n\n* meeting notes")
+    assert (await bot.ask(USER, "/day 2021-4-8")).endswith("\n\n• meeting notes")
     assert "meeting" not in await today(bot, fake)
+
+
+async def test_today_falls_back_to_plain_text_if_telegram_refuses_the_html(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    fake.send(USER, "bold claim", entities=[{"type": "bold", "offset": 0, "length": 4}])
+    await bot.reacted(1)
+    fake.fail("sendMessage", 400, "Bad Request: can't parse entities: unexpected end tag")
+    fake.command(USER, "/today")
+    await bot.until(lambda: any(t.endswith("• bold claim") for t in fake.sent_texts()))
+    sent = fake.calls_to("sendMessage")[-1].params
+    assert "parse_mode" not in sent and texts.ERROR not in fake.sent_texts()

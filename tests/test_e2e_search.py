@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.telegram.handlers.search import search_terms
@@ -68,7 +69,7 @@ async def test_todo_lists_open_todos_and_ticks_them_off(fake: FakeBotAPI, start_
     assert "DETR" not in edited and "fix the label mapping" in edited
     answer = fake.calls_to("answerCallbackQuery")[-1].params
     assert answer["text"] == "Done: TODO read the DETR paper"
-    assert "~~TODO read the DETR paper~~" in await bot.ask(USER, "/day 2021-4-7")
+    assert await bot.markdown(USER, date(2021, 4, 7)) == "* ~~TODO read the DETR paper~~"
     fake.press(USER, sent, buttons[1]["callback_data"])  # a stale second tap
     await bot.until(lambda: len(fake.calls_to("answerCallbackQuery")) == 2)
     fake.press(USER, sent, "td:999999")  # not a note of theirs

@@ -93,9 +93,8 @@ async def test_order_within_a_batch(fake: FakeBotAPI, start_bot: Any, db_url: st
     fake.edit(msg, "parent (edited)")
     bot = await start_bot()
     await bot.reacted(2)
-    fake.command(USER, "/today")
-    replies = await bot.replies(1)
-    assert replies[-1].endswith("* parent (edited)\n  * child")
+    assert await bot.markdown(USER) == "* parent (edited)\n  * child"
+    assert fake.sent_texts()[-1].endswith("\n• parent (edited)\n    ◦ child")  # the chat's view
 
 
 def test_run_command_stops_cleanly_and_never_logs_the_token(

@@ -48,4 +48,4 @@ async def test_webhook_stores_before_answering(fake: FakeBotAPI, start_bot: Any)
         USER, "/today", entities=[{"type": "bot_command", "offset": 0, "length": 6}])}  # fmt: skip
     assert await asyncio.to_thread(post, port, "/hook", json.dumps(today).encode(), secret) == 200
     replies = await bot.replies(1)
-    assert replies[-1].endswith("* sent by webhook")  # once, despite the retry
+    assert replies[-1].endswith("\n• sent by webhook")  # once, despite the retry

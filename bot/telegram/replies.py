@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import io
+import logging
 
-from telegram import Message
+from telegram import LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot import texts
-from bot.core.chunks import split_message
+from bot.core.chunks import TELEGRAM_LIMIT, split_message
+from bot.core.view import pack, plain
 
 MAX_PIECES = 4
+log = logging.getLogger(__name__)
 
 
 async def send_long(message: Message, text: str, filename: str) -> None:
@@ -23,3 +29,26 @@ async def send_long(message: Message, text: str, filename: str) -> None:
     await message.reply_document(
         document=data, filename=filename, caption=texts.SENT_AS_FILE, do_quote=False
     )
+
+
+async def send_rich(
+    message: Message, header: str, pieces: list[str], markdown: str, filename: str
+) -> None:
+    """Reply with HTML pieces (a day as bullets); the markdown as a file when very long.
+
+    A piece Telegram refuses to parse goes out as plain text: the reader still gets it.
+    """
+    first = f"<b>{html.escape(header, quote=False)}</b>\n"  # a blank line after it
+    messages = pack([first, *pieces], TELEGRAM_LIMIT - 96)
+    if messages is None or len(messages) > MAX_PIECES:
+        await send_long(message, markdown, filename)
+        return
+    quiet = LinkPreviewOptions(is_disabled=True)
+    for text in messages:
+        try:
+            await message.reply_text(
+                text, parse_mode=ParseMode.HTML, link_preview_options=quiet, do_quote=False
+            )
+        except BadRequest as exc:
+            log.warning("Telegram refused the day's HTML (%s); sent as plain text", exc)
+            await message.reply_text(plain(text), link_preview_options=quiet, do_quote=False)

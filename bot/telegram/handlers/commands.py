@@ -9,8 +9,9 @@ from telegram import Update
 from bot import texts
 from bot.core.days import find_zones, format_date, parse_day_argument, zone
 from bot.core.render import render_body
+from bot.core.view import day_html
 from bot.telegram.handlers.notes import sender, user_of
-from bot.telegram.replies import send_long
+from bot.telegram.replies import send_rich
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
 from storage.journal import UserInfo
@@ -43,7 +44,9 @@ async def _show_day(update: Update, svc: Services, user: UserInfo, day: date) ->
         await message.reply_text(texts.DAY_EMPTY.format(day=label))
         return
     body = "\n".join(render_body(notes))
-    await send_long(message, f"{label}\n\n{body}", filename=f"{day.isoformat()}.md")
+    await send_rich(
+        message, label, day_html(notes), f"{label}\n\n{body}", filename=f"{day.isoformat()}.md"
+    )
 
 
 async def today(update: Update, context: Context) -> None:

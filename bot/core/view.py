@@ -1,0 +1,138 @@
+"""A day's notes as Telegram HTML for reading in the chat: bullets as lines, styles as tags.
+
+Telegram's HTML knows <b> <i> <s> <code> <pre> <a> <blockquote> but no lists, so a bullet
+becomes a `•` line indented by its depth. Only absolute http(s) links become <a>: a relative
+image path (`media/…`) is shown as its name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING
+
+from bot.core.markdown import NoteDraft, note_parser
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+_TAGS = {"strong": "b", "em": "i", "s": "s"}
+_TAG = re.compile(r"</?(?:b|i|s|code|pre|a|blockquote)(?:\s[^>]*)?>")
+INDENT = "    "
+
+
+def _href(url: str) -> str | None:
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def _inline(children: list[Token], newline: str) -> str:
+    out: list[str] = []
+    links: list[bool] = []
+    for tok in children:
+        kind = tok.type
+        if kind == "text":
+            out.append(html.escape(tok.content, quote=False))
+        elif kind in {"softbreak", "hardbreak"}:
+            out.append(newline)
+        elif kind.endswith("_open") and kind[:-5] in _TAGS:
+            out.append(f"<{_TAGS[kind[:-5]]}>")
+        elif kind.endswith("_close") and kind[:-6] in _TAGS:
+            out.append(f"</{_TAGS[kind[:-6]]}>")
+        elif kind == "code_inline":
+            out.append(f"<code>{html.escape(tok.content, quote=False)}</code>")
+        elif kind == "link_open":
+            href = _href(str(tok.attrs.get("href", "")))
+            links.append(href is not None)
+            if href is not None:
+                out.append(f'<a href="{html.escape(href)}">')
+        elif kind == "link_close":
+            if links.pop():
+                out.append("</a>")
+        elif kind == "image":
+            src = str(tok.attrs.get("src", ""))
+            name = tok.content or src.rsplit("/", 1)[-1] or "image"
+            label = f"🖼 {html.escape(name, quote=False)}"
+            href = _href(src)
+            out.append(f'<a href="{html.escape(href)}">{label}</a>' if href else label)
+    return "".join(out)
+
+
+def note_html(text: str, newline: str = "\n") -> str:
+    """One note's markdown as Telegram HTML; `newline` continues a line inside the bullet."""
+    parts: list[str] = []
+    quote = 0
+    for tok in note_parser().parse(text):
+        if tok.type == "inline" and tok.children is not None:
+            parts.append(_inline(tok.children, newline))
+        elif tok.type in {"fence", "code_block"}:
+            lang = tok.info.strip().split(" ")[0] if tok.type == "fence" else ""
+            attr = f' class="language-{html.escape(lang)}"' if lang.isidentifier() else ""
+            code = html.escape(tok.content.rstrip("\n"), quote=False)
+            parts.append(f"<pre><code{attr}>{code}</code></pre>")
+        elif tok.type == "blockquote_open":
+            quote += 1
+            if quote == 1:
+                parts.append("<blockquote>")
+        elif tok.type == "blockquote_close":
+            quote -= 1
+            if quote == 0:
+                parts.append("</blockquote>")
+        elif tok.type == "hr":
+            parts.append("———")
+    joined = newline.join(p for p in parts if p)
+    return joined.replace("<blockquote>" + newline, "<blockquote>").replace(
+        newline + "</blockquote>", "</blockquote>"
+    )
+
+
+def pack(pieces: list[str], limit: int) -> list[str] | None:
+    """Pieces joined into messages of at most `limit` characters; None if one is too long."""
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        if len(piece) > limit:
+            return None  # a tag cannot be cut in half: the caller falls back to plain text
+        candidate = f"{current}\n{piece}" if current else piece
+        if len(candidate) > limit:
+            messages.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def plain(html_text: str) -> str:
+    """The same message without tags (if Telegram refuses the HTML)."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def _item(note: NoteDraft, depth: int, marker: str, out: list[str]) -> None:
+    pad = INDENT * depth
+    body = note_html(note.text, "\n" + pad + "  ")
+    if note.done and "<pre>" not in body and body:
+        body = f"<s>{body}</s>"
+    out.append(f"{pad}{marker} {body}" if body else f"{pad}{marker}")
+    number = 0
+    for child in note.children:
+        number = number + 1 if child.ordered else 0
+        _item(child, depth + 1, f"{number}." if child.ordered else "◦", out)
+
+
+def day_html(notes: list[NoteDraft]) -> list[str]:
+    """A day as HTML pieces, one per top-level note (each closes every tag it opens)."""
+    pieces: list[str] = []
+    number = 0
+    for note in notes:
+        lines: list[str] = []
+        if note.kind == "block":
+            number = 0
+            lines.append(note_html(note.text))
+            for child in note.children:
+                _item(child, 1, "◦", lines)
+        else:
+            number = number + 1 if note.ordered else 0
+            _item(note, 0, f"{number}." if note.ordered else "•", lines)
+        pieces.append("\n".join(lines))
+    return pieces

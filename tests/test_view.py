@@ -1,0 +1,88 @@
+"""The chat view of a day: Telegram HTML that is always well formed and keeps every word."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.markdown import NoteDraft, unescape
+from bot.core.view import day_html, note_html, pack, plain
+from tests.test_markdown import note_trees
+
+ALLOWED = {"b", "i", "s", "code", "pre", "a", "blockquote"}
+
+
+class _Checker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in ALLOWED, tag
+        if tag == "a":
+            assert [k for k, _ in attrs] == ["href"]
+            assert str(dict(attrs)["href"]).startswith(("http://", "https://"))
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack.pop() == tag, tag
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def check(html_text: str) -> str:
+    """Well formed, only Telegram's tags; returns the visible text."""
+    checker = _Checker()
+    checker.feed(html_text)
+    checker.close()
+    assert checker.stack == []
+    return "".join(checker.text)
+
+
+def test_styles_links_and_images() -> None:
+    notes = [
+        NoteDraft(
+            "**Read** `a<b` [paper](https://arxiv.org/abs/1) & *em* ~~old~~\nnext line",
+            children=[NoteDraft("one", ordered=True), NoteDraft("two", ordered=True)],
+        ),
+        NoteDraft("![](media/2021/04/x.jpg) and [local](media/a.pdf)"),
+        NoteDraft("TODO rerun", done=True),
+        NoteDraft("> a quote", kind="block"),
+        NoteDraft("code:\n\n```py\nx < 1\n```"),
+    ]
+    pieces = day_html(notes)
+    assert pieces[0] == (
+        '• <b>Read</b> <code>a&lt;b</code> <a href="https://arxiv.org/abs/1">paper</a> &amp; '
+        "<i>em</i> <s>old</s>\n  next line\n    1. one\n    2. two"
+    )
+    assert pieces[1] == "• 🖼 x.jpg and local"  # relative links are not links in Telegram
+    assert pieces[2] == "• <s>TODO rerun</s>"
+    assert pieces[3] == "<blockquote>a quote</blockquote>"
+    assert pieces[4] == '• code:\n  <pre><code class="language-py">x &lt; 1</code></pre>'
+    for piece in pieces:
+        check(piece)
+
+
+def test_pack_keeps_pieces_whole() -> None:
+    assert pack(["aa", "bb", "cc"], 5) == ["aa\nbb", "cc"]
+    assert pack(["a" * 6], 5) is None
+    assert plain('<b>a &amp; b</b> <a href="https://x">c</a>') == "a & b c"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(note_trees(), min_size=1, max_size=4))
+def test_any_day_is_well_formed_html_with_every_word(notes: list[NoteDraft]) -> None:
+    shown = check("\n".join(day_html(notes)))
+    for note in notes:
+        for word in unescape(note.text).split():
+            stripped = word.strip("*_`~[]()<>!\\#|=+-.:")
+            if stripped.isalnum():
+                assert stripped in shown
+
+
+def test_note_html_of_plain_text_is_escaped() -> None:
+    assert note_html("1 < 2 & 3 > 2") == "1 &lt; 2 &amp; 3 &gt; 2"
