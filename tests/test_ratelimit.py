@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from telegram.error import RetryAfter
 
-from bot.telegram.ratelimit import JournalRateLimiter, SendWindow, window_for
+from bot.telegram.ratelimit import JournalRateLimiter, SendWindow, retry_after_seconds, window_for
 
 
 async def _starts(window: SendWindow, n: int) -> list[tuple[int, float]]:
@@ -110,3 +111,8 @@ async def test_one_send_a_second_per_private_chat_but_reactions_are_free() -> No
     assert group is not None and group.max_rate == 20
     assert limiter._chat_limiter("sendMessage", {"chat_id": "@channel"}) is not None
     assert limiter._chat_limiter("getMe", {}) is None
+
+
+def test_retry_after_in_either_shape() -> None:
+    assert retry_after_seconds(RetryAfter(5)) == 5.0
+    assert retry_after_seconds(RetryAfter(timedelta(seconds=2.5))) == 2.5

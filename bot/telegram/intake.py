@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.telegram.ratelimit import retry_after_seconds
 from bot.telegram.services import db
 from storage.inbox import Inbox
 
@@ -103,7 +104,7 @@ class Intake:
             except TimedOut:
                 continue
             except RetryAfter as exc:
-                await asyncio.sleep(float(getattr(exc, "retry_after", 1) or 1))
+                await asyncio.sleep(retry_after_seconds(exc) or 1.0)
                 continue
             except InvalidToken as exc:
                 log.error("Telegram rejected the bot token (InvalidToken); stopping")

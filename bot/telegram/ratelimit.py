@@ -132,13 +132,14 @@ class JournalRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 if attempt == retries:
                     raise
-                seconds = _seconds(exc)
+                seconds = retry_after_seconds(exc)
                 self._window.pause(seconds + 0.1)
                 log.warning("flood control: pausing sends for %.0f s, then retrying", seconds)
         raise AssertionError("unreachable")
 
 
-def _seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait, whether PTB gives an int or a timedelta."""
     # PTB 22 warns on reading `retry_after` while it moves from int to timedelta;
     # the private field already holds the timedelta
     delay = exc._retry_after if hasattr(exc, "_retry_after") else exc.retry_after
