@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     export_front_matter: Path | None = None
     export_heading_level: int = Field(default=2, ge=1, le=4)
     export_date_style: Literal["unpadded", "iso"] = "unpadded"
+    export_path: str = ""
+    export_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod

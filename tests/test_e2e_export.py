@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.core.markdown import parser
+from bot.telegram.autoexport import refresh
 from bot.telegram.handlers.export import ExportRequest, parse_request
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
+
+OTHER = 1002
 
 
 async def test_export_sends_a_document(fake: FakeBotAPI, start_bot: Any) -> None:
@@ -76,3 +82,46 @@ async def test_export_shapes(fake: FakeBotAPI, start_bot: Any) -> None:
         assert zf.read("2021-04-08.md").decode() == "* april note\n"
     fake.command(USER, "/export 1999 obsidian")
     assert "Nothing to export" in (await bot.replies(1))[-1]
+
+
+def run_now(bot: Any, name: str) -> None:
+    """Make the scheduler run a job now."""
+    (job,) = bot.exposed["app"].job_queue.get_jobs_by_name(name)
+    job.job.modify(next_run_time=datetime.now(UTC))
+
+
+async def test_export_path_keeps_the_post_up_to_date(
+    fake: FakeBotAPI, start_bot: Any, tmp_path: Path
+) -> None:
+    post = tmp_path / "blog" / "_posts" / "2048-01-01-rizhilu.md"
+    bot = await start_bot(export_path=str(post), export_every_minutes=60)
+    fake.send(USER, "2021-4-8: first note")
+    await bot.reacted(1)
+    run_now(bot, "autoexport")
+    await bot.until(lambda: post.exists())
+    text = post.read_text(encoding="utf-8")
+    assert text.startswith("---\n") and "## 2021-4-8\n\n* first note\n" in text
+    assert [p.name for p in post.parent.iterdir()] == [post.name]  # no temporary files left
+    stamp = post.stat().st_mtime_ns
+    svc = bot.exposed["services"]
+    assert await asyncio.to_thread(refresh, svc) == 0  # unchanged: the file is left alone
+    assert post.stat().st_mtime_ns == stamp
+    fake.send(USER, "2021-4-8: second note")
+    await bot.reacted(2)
+    assert await asyncio.to_thread(refresh, svc) == 1
+    assert "* first note\n* second note\n" in post.read_text(encoding="utf-8")
+
+
+async def test_export_path_per_user(fake: FakeBotAPI, start_bot: Any, tmp_path: Path) -> None:
+    template = str(tmp_path / "posts" / "journal-{user}.md")
+    bot = await start_bot(export_path=template, allowed_user_ids=f"{USER},{OTHER}")
+    fake.send(USER, "2021-4-8: mine")
+    fake.send(OTHER, "2021-4-8: theirs")
+    await bot.reacted(2)
+    svc = bot.exposed["services"]
+    assert await asyncio.to_thread(refresh, svc) == 2
+    mine = (tmp_path / "posts" / f"journal-{USER}.md").read_text(encoding="utf-8")
+    assert "mine" in mine and "theirs" not in mine
+    # without {user}, several users' journals are not mixed into one file
+    svc.settings = svc.settings.model_copy(update={"export_path": str(tmp_path / "one.md")})
+    assert await asyncio.to_thread(refresh, svc) == 0 and not (tmp_path / "one.md").exists()

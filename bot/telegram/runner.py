@@ -12,6 +12,7 @@ from telegram.ext import Application
 from bot.core.clock import Clock
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
+from bot.telegram.autoexport import schedule_autoexport
 from bot.telegram.intake import Intake
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
@@ -96,6 +97,7 @@ async def run_bot(
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
         caught_up = await rebuild(app, svc)
+        schedule_autoexport(app, svc)
         if caught_up:
             log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
