@@ -45,6 +45,10 @@ UNSUPPORTED = (
 EMPTY = "That message has no text to keep. Nothing was stored."
 TOO_BIG = "That file is over Telegram's 20 MB download limit, so nothing was stored."
 ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"
+DB_AWAY = (
+    "The journal's database is not answering right now. I kept your message and will store "
+    "it as soon as the database is back (you'll see the ✍ then)."
+)
 BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
 FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
 

@@ -94,3 +94,15 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database was unreachable or busy: the same write is worth trying again later.
+
+    (A constraint or data error is not: trying again gives the same answer.)
+    """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    )

@@ -48,6 +48,9 @@ class Intake:
         self._batch = batch
         self._wake = asyncio.Event()
         self._stopping = False
+        self._retry: set[int] = set()
+        self._told: set[int] = set()
+        self.retry_pause = 2.0
         self.fatal: BaseException | None = None
         self.processed = 0
 
@@ -89,6 +92,16 @@ class Intake:
             log.warning("stopped with updates still queued; they are replayed at the next start")
         if self.fatal is not None:
             raise IntakeStopped(str(self.fatal)) from self.fatal
+
+    def retry_later(self, update_id: int) -> bool:
+        """A handler failed because the database was away: keep the update, try it again.
+
+        Returns True the first time for this update (the caller tells the user once).
+        """
+        self._retry.add(update_id)
+        first = update_id not in self._told
+        self._told.add(update_id)
+        return first
 
     async def _fetch_loop(self, stop: asyncio.Event) -> None:
         offset: int | None = None
@@ -150,6 +163,7 @@ class Intake:
                     await asyncio.wait_for(self._wake.wait(), timeout=5)
                 continue
             done: list[int] = []
+            again = False
             try:
                 for row in rows:
                     try:
@@ -159,6 +173,12 @@ class Intake:
                         done.append(row.id)
                         continue
                     await self._app.process_update(update)
+                    if update.update_id in self._retry:
+                        # stays in the inbox, and so does everything after it: order holds
+                        self._retry.discard(update.update_id)
+                        again = True
+                        break
+                    self._told.discard(update.update_id)
                     done.append(row.id)
                     self.processed += 1
             finally:
@@ -169,3 +189,6 @@ class Intake:
                     log.exception("could not mark updates done; they will be replayed")
             if self._stopping:
                 return
+            if again:
+                log.warning("the database is not answering; retrying in %.0f s", self.retry_pause)
+                await asyncio.sleep(self.retry_pause)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
-from bot.telegram.services import Context
+from bot.telegram.services import KEY, Context
+from storage.engine import is_transient
 
 log = logging.getLogger(__name__)
 _STALE_EDITS = ("message is not modified", "message can't be edited", "message to edit not found")
@@ -21,6 +23,19 @@ async def on_error(update: object, context: Context) -> None:
         # a second tap on a button whose message already says so, or a button under a
         # message too old (48 h) or gone: the action itself was done, only the edit was not
         log.debug("edit skipped: %s", context.error)
+        return
+    intake = context.application.bot_data[KEY].extras.get("intake")
+    if (
+        intake is not None
+        and context.error is not None
+        and is_transient(context.error)
+        and isinstance(update, Update)
+    ):
+        # not lost: the update stays in the inbox and is handled again when the database is back
+        log.warning("database unavailable (%s); update %s kept", context.error, update.update_id)
+        if intake.retry_later(update.update_id) and update.effective_chat is not None:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(update.effective_chat.id, texts.DB_AWAY)
         return
     log.error("handler failed", exc_info=context.error)
     if isinstance(context.error, Forbidden):
