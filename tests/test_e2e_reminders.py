@@ -6,8 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from bot import texts
 from bot.core.clock import FixedClock
+from storage.journal import Journal
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
 
@@ -168,3 +171,33 @@ async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start
     fire(bot, f"reminder:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
     assert reminders(fake)[0]["text"].startswith("What did you learn today?")
+
+
+class AwayOnce(Journal):
+    """The real journal; the database is away for the first read of a user."""
+
+    def __init__(self, inner: Journal) -> None:
+        super().__init__(inner._sessions, inner._clock)
+        self.away = True
+
+    def get_user(self, user_id: int) -> Any:
+        if self.away:
+            self.away = False
+            raise OperationalError("SELECT …", {}, Exception("could not connect to server"))
+        return super().get_user(user_id)
+
+
+async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(EVENING)
+    bot = await start_bot(clock=clock, reminder_time="21:30")
+    fake.send(USER, "hello", date=stamp(clock))
+    await bot.reacted(1)
+    svc = bot.exposed["services"]
+    svc.journal = AwayOnce(svc.journal)
+    clock.set(at(21, 30, 5))
+    fire(bot, f"reminder:{USER}")
+    jq = bot.exposed["app"].job_queue
+    await bot.until(lambda: bool(jq.get_jobs_by_name(f"retry:{USER}")))
+    assert reminders(fake) == []
+    fire(bot, f"retry:{USER}")
+    await bot.until(lambda: len(reminders(fake)) == 1)

@@ -30,6 +30,7 @@ from bot.core.reminders import (
     should_skip,
 )
 from bot.telegram.services import KEY, Context, Services, db
+from storage.engine import is_transient
 from storage.journal import UserInfo
 
 log = logging.getLogger(__name__)
@@ -286,10 +287,23 @@ async def _run(context: Context, check: Any) -> None:
     # the thread pool and the limiter: a congested loop lets paced requests out in
     # bunches, and a bunch crosses Telegram's per-second limit
     slots = svc.extras.setdefault("job_slots", asyncio.Semaphore(JOBS_IN_FLIGHT))
+    user_id = _user_id(context.job.data)
     async with slots:
-        user = await db(svc.journal.get_user, _user_id(context.job.data))
-        if user is not None:
-            await check(context.application, svc, user)
+        try:
+            user = await db(svc.journal.get_user, user_id)
+            if user is not None and check is None:
+                await catch_up(context.application, svc, user)
+            elif user is not None:
+                await check(context.application, svc, user)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # the database was away: look again in a while (still inside the grace, it goes
+            # out then; the ledger keeps it to once)
+            log.warning("database unavailable for user %s's job (%s); retrying", user_id, exc)
+            jq = context.application.job_queue
+            assert jq is not None
+            jq.run_once(retry_job, RETRY_AFTER, data=user_id, name=f"retry:{user_id}")
 
 
 async def reminder_job(context: Context) -> None:
@@ -305,11 +319,7 @@ async def digest_job(context: Context) -> None:
 
 
 async def retry_job(context: Context) -> None:
-    svc = context.application.bot_data[KEY]
-    assert isinstance(svc, Services) and context.job is not None
-    user = await db(svc.journal.get_user, _user_id(context.job.data))
-    if user is not None:
-        await catch_up(context.application, svc, user)
+    await _run(context, None)  # whatever is due now: the send that failed, or more
 
 
 def snooze_until(now: datetime, minutes: int) -> datetime:
