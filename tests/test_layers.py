@@ -1,0 +1,45 @@
+"""Layers point one way: the core imports neither Telegram nor the database; storage no Telegram."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RULES = {
+    # package → what it must never import
+    "bot/core": ("telegram", "sqlalchemy", "alembic", "storage", "bot.telegram", "bot.settings"),
+    "storage": ("telegram", "bot.telegram", "bot.settings"),
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(RULES))
+def test_layers(package: str) -> None:
+    forbidden = RULES[package]
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files
+    for path in files:
+        for name in imports(path):
+            bad = [f for f in forbidden if name == f or name.startswith(f + ".")]
+            assert not bad, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_cli_export_path_stays_off_telegram() -> None:
+    # `rizhilu export` reuses core and storage, like sqlite-utils' CLI reuses its library
+    for name in ("bot/cli_journal.py", "bot/export_files.py"):
+        assert not any(m.startswith("telegram") or m.startswith("bot.telegram")
+                       for m in imports(ROOT / name)), name  # fmt: skip
