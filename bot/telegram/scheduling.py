@@ -174,9 +174,7 @@ async def deliver(
     except (RetryAfter, NetworkError) as exc:
         log.warning("%s for user %s not sent (%s); retrying", kind, user.id, exc)
         await db(svc.ledger.release, user.id, day, kind)
-        jq = app.job_queue
-        assert jq is not None
-        jq.run_once(retry_job, RETRY_AFTER, data=user.id, name=f"retry:{user.id}")
+        _retry_soon(app, user.id)
         return "retry"
     except BadRequest as exc:
         log.warning("%s for user %s refused: %s", kind, user.id, exc)
@@ -196,7 +194,7 @@ async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
     )  # fmt: skip
     if due is None:
         return None
-    state, count = await db(_prepare_reminder, svc, user, due.day)
+    state, count = await db(_prepare_nudge, svc, user, due.day, "reminder", user.reminder_mode)
     if state != "claimed":
         return state
     return await deliver(
@@ -204,18 +202,23 @@ async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
     )
 
 
-def _prepare_reminder(svc: Services, user: UserInfo, day: date) -> tuple[str, int]:
+def _prepare_nudge(
+    svc: Services, user: UserInfo, day: date, kind: str, mode: str
+) -> tuple[str, int]:
     """Blocking, one trip off the loop: done already? how many notes? then claim the send.
 
-    "claimed" means this caller must send it; anything else is why not.
+    "claimed" means this caller must send it; anything else is why not. A user with no
+    chat claims nothing, so the ledger never says "sent" for a message that was not.
     """
+    if user.chat_id is None:
+        return "no-chat", 0
     if svc.ledger.status(user.id, day, "done") is not None:
         return "done", 0
     count = svc.journal.notes_on(user.id, day)
-    if should_skip(user.reminder_mode, count):
-        svc.ledger.claim(user.id, day, "reminder", "skipped")
+    if should_skip(mode, count):
+        svc.ledger.claim(user.id, day, kind, "skipped")
         return "skipped", count
-    if not svc.ledger.claim(user.id, day, "reminder"):
+    if not svc.ledger.claim(user.id, day, kind):
         return "already", count
     return "claimed", count
 
@@ -226,11 +229,13 @@ async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
         return None
     tz = zone(user.timezone)
     day = journal_day(until, tz, svc.settings.day_starts_at)
-    if await db(svc.ledger.status, user.id, day, "done") is not None:
-        return "done"
-    count = await db(svc.journal.notes_on, user.id, day)
     kind = f"snooze@{until.astimezone(tz):%H%M}"
-    result = await deliver(app, svc, user, day, kind, reminder_text(count), buttons(day))
+    # asked for, so never skipped for having notes
+    result, count = await db(_prepare_nudge, svc, user, day, kind, "always")
+    if result == "claimed":
+        result = await deliver(
+            app, svc, user, day, kind, reminder_text(count), buttons(day), claimed=True
+        )
     if result in {"sent", "already", "unknown"}:
         await db(svc.journal.update_user, user.id, snoozed_until=None)
     return result
@@ -291,9 +296,7 @@ async def _run(context: Context, check: Any) -> None:
     async with slots:
         try:
             user = await db(svc.journal.get_user, user_id)
-            if user is not None and check is None:
-                await catch_up(context.application, svc, user)
-            elif user is not None:
+            if user is not None:
                 await check(context.application, svc, user)
         except Exception as exc:
             if not is_transient(exc):
@@ -301,9 +304,14 @@ async def _run(context: Context, check: Any) -> None:
             # the database was away: look again in a while (still inside the grace, it goes
             # out then; the ledger keeps it to once)
             log.warning("database unavailable for user %s's job (%s); retrying", user_id, exc)
-            jq = context.application.job_queue
-            assert jq is not None
-            jq.run_once(retry_job, RETRY_AFTER, data=user_id, name=f"retry:{user_id}")
+            _retry_soon(context.application, user_id)
+
+
+def _retry_soon(app: App, user_id: int) -> None:
+    """Look at everything due for the user again in RETRY_AFTER."""
+    jq = app.job_queue
+    assert jq is not None
+    jq.run_once(retry_job, RETRY_AFTER, data=user_id, name=f"retry:{user_id}")
 
 
 async def reminder_job(context: Context) -> None:
@@ -319,7 +327,7 @@ async def digest_job(context: Context) -> None:
 
 
 async def retry_job(context: Context) -> None:
-    await _run(context, None)  # whatever is due now: the send that failed, or more
+    await _run(context, catch_up)  # whatever is due now: the send that failed, or more
 
 
 def snooze_until(now: datetime, minutes: int) -> datetime:
