@@ -445,13 +445,16 @@ class Journal:
             entry = s.scalar(
                 select(Entry).where(Entry.user_id == user_id, Entry.key == day.isoformat())
             )
-            if entry is None:
-                return []
-            rows = s.execute(
-                select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
-                .where(Note.entry_id == entry.id, Note.deleted_at.is_(None))
-                .order_by(Note.position, Note.id)
-            ).all()
+            return [] if entry is None else self._entry_tree(s, entry.id)
+
+    @staticmethod
+    def _entry_tree(s: Session, entry_id: int) -> list[NoteDraft]:
+        """The live notes of one entry as a tree."""
+        rows = s.execute(
+            select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
+            .where(Note.entry_id == entry_id, Note.deleted_at.is_(None))
+            .order_by(Note.position, Note.id)
+        ).all()
         return build_tree(rows)
 
     def notes_on(self, user_id: int, day: date) -> int:
@@ -484,12 +487,7 @@ class Journal:
             ).all()
             out: dict[date, list[NoteDraft]] = {}
             for eid, day in entries:
-                rows = s.execute(
-                    select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
-                    .where(Note.entry_id == eid, Note.deleted_at.is_(None))
-                    .order_by(Note.position, Note.id)
-                ).all()
-                tree = build_tree(rows)
+                tree = self._entry_tree(s, eid)
                 if tree and day is not None:
                     out[day] = tree
         return out
