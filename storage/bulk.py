@@ -242,13 +242,16 @@ def _move(
 ) -> None:
     """Move stored notes (with their subtrees) to the day the file now names; drop emptied days."""
     left = {existing[r.key][1] for r in moving}
-    params = []
+    tops: list[dict[str, int]] = []  # a top-level note also takes its place in the new day
+    below: list[dict[str, int]] = []
     for r in moving:
         eid = entries[r.entry_key]
-        pos = r.position + offsets.get(eid, 0) if r.parent_key is None else None
-        params.append({"nid": existing[r.key][0], "eid": eid, "pos": pos})
-    tops = [p for p in params if p["pos"] is not None]
-    below = [p for p in params if p["pos"] is None]
+        if r.parent_key is None:
+            tops.append(
+                {"nid": existing[r.key][0], "eid": eid, "pos": r.position + offsets.get(eid, 0)}
+            )
+        else:
+            below.append({"nid": existing[r.key][0], "eid": eid})
     if tops:
         s.execute(
             update(N)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.core.entities import Entity, to_markdown
@@ -102,7 +102,4 @@ def photo_notes(url: str, caption: list[NoteDraft]) -> list[NoteDraft]:
     if not caption:
         return [image]
     head, *rest = caption
-    return [
-        NoteDraft(head.text, head.kind, head.ordered, head.done, [image, *head.children]),
-        *rest,
-    ]
+    return [replace(head, children=[image, *head.children]), *rest]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.days import format_date
-from bot.core.markdown import NoteDraft, unescape
+from bot.core.markdown import NoteDraft, clip, unescape
 
 _TAG = re.compile(r"(?<![\w&/])\\?#([^\W\d_][\w-]{0,40})")
 _OPEN_TODO = re.compile(r"^(?:(?:TODO|todo)(?![\w-])|\\?\[ \\?\]|:warning:)", re.UNICODE)
@@ -75,8 +75,7 @@ def week_stats(week: dict[date, list[NoteDraft]], logged: Iterable[date], today:
 
 
 def _one_line(text: str, limit: int = 160) -> str:
-    line = " ".join(unescape(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(" ".join(unescape(text).split()), limit)
 
 
 def render_digest(

@@ -427,3 +427,8 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes
 def unescape(text: str) -> str:
     """A stored note's text as a person reads it in a plain-text reply: `\\*` becomes `*`."""
     return _ESCAPED.sub(r"\1", text)
+
+
+def clip(line: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -50,7 +50,7 @@ class Intake:
         self._stopping = False
         self._retry: set[int] = set()
         self._told: set[int] = set()
-        self.retry_pause = 2.0
+        self.retry_pause = 2.0  # after a database or inbox error
         self.fatal: BaseException | None = None
         self.processed = 0
 
@@ -141,7 +141,7 @@ class Intake:
             except Exception:
                 # not stored, so not confirmed: the same updates come again next time
                 log.exception("could not store updates; fetching them again shortly")
-                await asyncio.sleep(2)
+                await asyncio.sleep(self.retry_pause)
                 continue
             # only now, with the batch committed, does the next request confirm it
             offset = max(u.update_id for u in updates) + 1
@@ -153,7 +153,7 @@ class Intake:
                 rows = await db(self._inbox.pending, self._batch)
             except Exception:
                 log.exception("could not read the inbox; trying again shortly")
-                await asyncio.sleep(2)
+                await asyncio.sleep(self.retry_pause)
                 continue
             if not rows:
                 if self._stopping:

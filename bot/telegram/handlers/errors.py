@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
-from bot.telegram.services import KEY, Context
+from bot.telegram.services import Context, services
 from storage.engine import is_transient
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ async def on_error(update: object, context: Context) -> None:
         # message too old (48 h) or gone: the action itself was done, only the edit was not
         log.debug("edit skipped: %s", context.error)
         return
-    intake = context.application.bot_data[KEY].extras.get("intake")
+    intake = services(context).extras.get("intake")
     if (
         intake is not None
         and context.error is not None

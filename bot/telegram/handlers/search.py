@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from bot.core.markdown import unescape
+from bot.core.markdown import clip, unescape
 from bot.telegram.handlers.notes import sender
 from bot.telegram.replies import send_long
 from bot.telegram.services import Context, db
@@ -27,10 +27,8 @@ def search_terms(arg: str) -> list[str]:
 def hit_line(hit: Hit, date_style: str) -> str:
     where = hit.days.label(date_style) if hit.days is not None else (hit.section or "preamble")
     first = next((line.strip() for line in hit.text.splitlines() if line.strip()), "")
-    first = unescape(first)  # shown as plain text: `\[ \]` reads as `[ ]`
-    if len(first) > 160:
-        first = first[:159] + "…"
-    return f"{where} · {first}"
+    # shown as plain text: `\[ \]` reads as `[ ]`
+    return f"{where} · {clip(unescape(first), 160)}"
 
 
 async def search(update: Update, context: Context) -> None:
