@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.core.markdown import NoteDraft, note_parser
@@ -108,31 +109,34 @@ def plain(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
+def _markers(notes: list[NoteDraft], bullet: str) -> Iterator[tuple[NoteDraft, str]]:
+    """Each note with its marker: `1.`, `2.` … through a run of ordered items, else `bullet`."""
+    number = 0
+    for note in notes:
+        number = number + 1 if note.ordered else 0
+        yield note, f"{number}." if note.ordered else bullet
+
+
 def _item(note: NoteDraft, depth: int, marker: str, out: list[str]) -> None:
     pad = INDENT * depth
     body = note_html(note.text, "\n" + pad + "  ")
     if note.done and "<pre>" not in body and body:
         body = f"<s>{body}</s>"
     out.append(f"{pad}{marker} {body}" if body else f"{pad}{marker}")
-    number = 0
-    for child in note.children:
-        number = number + 1 if child.ordered else 0
-        _item(child, depth + 1, f"{number}." if child.ordered else "◦", out)
+    for child, child_marker in _markers(note.children, "◦"):
+        _item(child, depth + 1, child_marker, out)
 
 
 def day_html(notes: list[NoteDraft]) -> list[str]:
     """A day as HTML pieces, one per top-level note (each closes every tag it opens)."""
     pieces: list[str] = []
-    number = 0
-    for note in notes:
+    for note, marker in _markers(notes, "•"):
         lines: list[str] = []
-        if note.kind == "block":
-            number = 0
+        if note.kind == "block":  # a paragraph, quote or code block: no bullet of its own
             lines.append(note_html(note.text))
-            for child in note.children:
-                _item(child, 1, "◦", lines)
+            for child, child_marker in _markers(note.children, "◦"):
+                _item(child, 1, child_marker, lines)
         else:
-            number = number + 1 if note.ordered else 0
-            _item(note, 0, f"{number}." if note.ordered else "•", lines)
+            _item(note, 0, marker, lines)
         pieces.append("\n".join(lines))
     return pieces
