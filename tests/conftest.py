@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from bot.core.clock import FixedClock, SystemClock
@@ -180,3 +181,21 @@ async def start_bot(
     for running in bots:
         with contextlib.suppress(Exception):
             await running.stop()
+
+
+class AwayJournal(Journal):
+    """The real journal, except that the database is away for the first `times` calls of
+    `method` (a fake for outages: PostgreSQL restarting, a dropped connection)."""
+
+    def __init__(self, inner: Journal, method: str, times: int = 1) -> None:
+        super().__init__(inner._sessions, inner._clock)
+        self.outages = times
+        real = getattr(self, method)
+
+        def away(*args: Any, **kwargs: Any) -> Any:
+            if self.outages > 0:
+                self.outages -= 1
+                raise OperationalError(method, {}, Exception("server closed the connection"))
+            return real(*args, **kwargs)
+
+        setattr(self, method, away)

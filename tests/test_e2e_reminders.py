@@ -6,12 +6,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
 from bot import texts
 from bot.core.clock import FixedClock
-from storage.journal import Journal
-from tests.conftest import USER
+from tests.conftest import USER, AwayJournal
 from tests.fakebot import FakeBotAPI
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
@@ -36,11 +33,17 @@ def stamp(clock: FixedClock) -> int:
     return int(clock.now().timestamp())
 
 
-async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
+async def evening(start_bot: Any, fake: FakeBotAPI, text: str = "hello") -> tuple[FixedClock, Any]:
+    """A bot at 21:00 on 2021-4-8 with a 21:30 reminder and one note in today."""
     clock = FixedClock(EVENING)
     bot = await start_bot(clock=clock, reminder_time="21:30")
-    fake.send(USER, "first note", date=stamp(clock))
+    fake.send(USER, text, date=stamp(clock))
     await bot.reacted(1)
+    return clock, bot
+
+
+async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock, bot = await evening(start_bot, fake, "first note")
     clock.set(at(21, 30, 5))
     fire(bot, f"reminder:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
@@ -71,10 +74,7 @@ async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> Non
 
 
 async def test_restart_around_reminder_time_sends_once(fake: FakeBotAPI, start_bot: Any) -> None:
-    clock = FixedClock(EVENING)
-    bot = await start_bot(clock=clock, reminder_time="21:30")
-    fake.send(USER, "hello", date=stamp(clock))
-    await bot.reacted(1)
+    clock, bot = await evening(start_bot, fake)
     await bot.stop()
     clock.set(at(21, 31))  # down over reminder time, back within the grace
     bot = await start_bot(clock=clock, reminder_time="21:30")
@@ -93,10 +93,7 @@ async def test_restart_around_reminder_time_sends_once(fake: FakeBotAPI, start_b
 
 
 async def test_blocked_user_is_disabled_until_they_write(fake: FakeBotAPI, start_bot: Any) -> None:
-    clock = FixedClock(EVENING)
-    bot = await start_bot(clock=clock, reminder_time="21:30")
-    fake.send(USER, "hello", date=stamp(clock))
-    await bot.reacted(1)
+    clock, bot = await evening(start_bot, fake)
     await bot.stop()
     fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=USER)
     clock.set(at(21, 31))
@@ -173,27 +170,10 @@ async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start
     assert reminders(fake)[0]["text"].startswith("What did you learn today?")
 
 
-class AwayOnce(Journal):
-    """The real journal; the database is away for the first read of a user."""
-
-    def __init__(self, inner: Journal) -> None:
-        super().__init__(inner._sessions, inner._clock)
-        self.away = True
-
-    def get_user(self, user_id: int) -> Any:
-        if self.away:
-            self.away = False
-            raise OperationalError("SELECT …", {}, Exception("could not connect to server"))
-        return super().get_user(user_id)
-
-
 async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, start_bot: Any) -> None:
-    clock = FixedClock(EVENING)
-    bot = await start_bot(clock=clock, reminder_time="21:30")
-    fake.send(USER, "hello", date=stamp(clock))
-    await bot.reacted(1)
+    clock, bot = await evening(start_bot, fake)
     svc = bot.exposed["services"]
-    svc.journal = AwayOnce(svc.journal)
+    svc.journal = AwayJournal(svc.journal, "get_user")
     clock.set(at(21, 30, 5))
     fire(bot, f"reminder:{USER}")
     jq = bot.exposed["app"].job_queue

@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from bot import texts
 from bot.core.clock import SystemClock
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
-from storage.journal import Journal
 from storage.models import InboxUpdate, Note
-from tests.conftest import USER
+from tests.conftest import USER, AwayJournal
 from tests.fakebot import FakeBotAPI
 
 
@@ -143,24 +141,10 @@ def test_run_command_stops_cleanly_and_never_logs_the_token(
     assert "Bot API endpoint" in err  # DEBUG logging was really on
 
 
-class FlakyJournal(Journal):
-    """The real journal, except that the database is away for the first `outages` writes."""
-
-    def __init__(self, inner: Journal, outages: int) -> None:
-        super().__init__(inner._sessions, inner._clock)
-        self.outages = outages
-
-    def add_message(self, *args: Any, **kwargs: Any) -> Any:
-        if self.outages > 0:
-            self.outages -= 1
-            raise OperationalError("INSERT …", {}, Exception("server closed the connection"))
-        return super().add_message(*args, **kwargs)
-
-
 async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot()
     svc = bot.exposed["services"]
-    svc.journal = FlakyJournal(svc.journal, outages=2)
+    svc.journal = AwayJournal(svc.journal, "add_message", times=2)
     svc.extras["intake"].retry_pause = 0.2
     fake.send(USER, "written while the database restarts")
     fake.send(USER, "and the next one waits its turn")
