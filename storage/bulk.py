@@ -25,8 +25,7 @@ from sqlalchemy import (
 from bot.core.days import DayRange
 from bot.core.export import SectionOut
 from bot.core.journal_doc import ParsedJournal
-from bot.core.markdown import NoteDraft
-from bot.core.tree import build_tree
+from bot.core.notes import NoteDraft, build_tree
 from storage.engine import upsert_insert
 from storage.tables import entries as E
 from storage.tables import new_user

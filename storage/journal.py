@@ -13,8 +13,7 @@ from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.digest import TODO_PREFIXES, is_open_todo
-from bot.core.markdown import NoteDraft
-from bot.core.tree import build_tree
+from bot.core.notes import NoteDraft, build_tree
 from storage.models import Action, Entry, Note, User
 from storage.tables import new_user
 

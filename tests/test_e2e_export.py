@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.core.markdown import parser
+from bot.core.mdparser import parser
 from bot.telegram.autoexport import refresh
 from bot.telegram.handlers.export import ExportRequest, parse_request
 from tests.conftest import USER

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.entities import Entity, parsed_styles, to_markdown
-from bot.core.markdown import note_parser
+from bot.core.mdparser import parser
 
 
 def E(kind: str, offset: int, length: int, **kw: object) -> Entity:
@@ -64,13 +64,13 @@ def test_rtl_and_cjk() -> None:
 def test_pre_becomes_a_fence() -> None:
     md = to_markdown("x\nprint(1)\ny", [E("pre", 2, 8, language="python")])
     assert md == "x\n\n```python\nprint(1)\n```\n\ny"
-    tokens = note_parser().parse(md)
+    tokens = parser(front_matter=False).parse(md)
     assert [t.type for t in tokens if t.type == "fence"] == ["fence"]
 
 
 def test_pre_with_backticks_gets_a_longer_fence() -> None:
     md = to_markdown("```\ncode\n```", [E("pre", 0, 12)])
-    fences = [t for t in note_parser().parse(md) if t.type == "fence"]
+    fences = [t for t in parser(front_matter=False).parse(md) if t.type == "fence"]
     assert len(fences) == 1 and "```" in fences[0].content
 
 
@@ -88,7 +88,7 @@ def test_control_characters_and_crlf() -> None:
 
 def test_unterminated_fence_in_text_is_escaped() -> None:
     md = to_markdown("```\nnot code")
-    assert not [t for t in note_parser().parse(md) if t.type == "fence"]
+    assert not [t for t in parser(front_matter=False).parse(md) if t.type == "fence"]
 
 
 def test_lists_keep_their_markers() -> None:

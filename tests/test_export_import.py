@@ -17,7 +17,9 @@ from bot.cli import main
 from bot.core.capture import message_notes
 from bot.core.export import ExportOptions, render_document
 from bot.core.journal_doc import fix_dates, parse_journal
-from bot.core.markdown import NoteDraft, neutralize, parser
+from bot.core.mdparser import parser
+from bot.core.notes import NoteDraft
+from bot.core.sanitize import neutralize
 from storage import bulk
 from storage.engine import make_engine, migrate, session_factory
 from storage.journal import Journal, MessageRef

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.core.blocks import markdown_to_drafts
 from bot.core.capture import (
     find_backdate,
     is_bare_image,
@@ -14,8 +15,10 @@ from bot.core.capture import (
     strip_prefix,
 )
 from bot.core.entities import Entity
-from bot.core.markdown import NoteDraft, can_strike, markdown_to_drafts, neutralize, note_parser
+from bot.core.mdparser import can_strike, parser
+from bot.core.notes import NoteDraft
 from bot.core.render import render_body
+from bot.core.sanitize import neutralize
 
 HOSTILE = [
     "## 2021-01-01",
@@ -53,13 +56,13 @@ def test_hostile_texts_stay_one_bullet(text: str) -> None:
     drafts = tree(safe)
     assert len(drafts) == 1 and drafts[0].kind == "item" and not drafts[0].children
     assert drafts[0].text == safe
-    tokens = note_parser().parse("\n".join(render_body([NoteDraft(text=safe)])))
+    tokens = parser(front_matter=False).parse("\n".join(render_body([NoteDraft(text=safe)])))
     assert not [t for t in tokens if t.type in {"heading_open", "hr", "html_block"}]
 
 
 def test_script_links_are_defanged() -> None:
     assert "](javascript" not in neutralize("[x](javascript:alert(1))")
-    html = note_parser().render("* " + neutralize("<b>x</b> <https://ok.example>"))
+    html = parser(front_matter=False).render("* " + neutralize("<b>x</b> <https://ok.example>"))
     assert "<b>" not in html and 'href="https://ok.example"' in html
 
 

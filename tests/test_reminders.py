@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.days import BadZone, zone
 from bot.core.digest import is_open_todo, render_digest, streaks, week_bounds, week_stats
-from bot.core.markdown import NoteDraft
+from bot.core.notes import NoteDraft
 from bot.core.periods import parse_iso_week, parse_period
 from bot.core.reminders import (
     BadTime,

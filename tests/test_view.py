@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.markdown import NoteDraft, unescape
+from bot.core.mdparser import unescape
+from bot.core.notes import NoteDraft
 from bot.core.view import day_html, note_html, pack, plain
 from tests.test_markdown import note_trees
 

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from bot.core.blocks import markdown_to_drafts
 from bot.core.entities import Entity, to_markdown
-from bot.core.markdown import NoteDraft, markdown_to_drafts
+from bot.core.notes import NoteDraft
 
 _BACKDATE = re.compile(
     r"^\s*(yesterday|昨天|(\d{4})-(\d{1,2})-(\d{1,2}))\s*[:：]\s*", re.IGNORECASE

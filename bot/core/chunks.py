@@ -1,4 +1,4 @@
-"""Splitting long texts for Telegram's 4096-character messages."""
+"""Fitting texts into Telegram messages: long texts split, long lines clipped."""
 
 from __future__ import annotations
 
@@ -27,3 +27,8 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if current.strip():
         pieces.append(current)
     return [p for p in pieces if p.strip()] or ([text[:limit]] if text.strip() else [])
+
+
+def clip(line: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    return line if len(line) <= limit else line[: limit - 1] + "…"

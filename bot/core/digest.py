@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.core.chunks import clip
 from bot.core.days import format_date
-from bot.core.markdown import NoteDraft, clip, unescape
+from bot.core.mdparser import unescape
+from bot.core.notes import NoteDraft
 
 _TAG = re.compile(r"(?<![\w&/])\\?#([^\W\d_][\w-]{0,40})")
 _OPEN_TODO = re.compile(r"^(?:(?:TODO|todo)(?![\w-])|\\?\[ \\?\]|:warning:)", re.UNICODE)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markdown_it.token import Token
 
-from bot.core.markdown import clean_text, note_parser
+from bot.core.mdparser import clean_text, parser
 
 FORMATTING = {"bold", "italic", "strikethrough", "code", "pre", "text_link", "text_mention", "url"}
 _STYLE = {"bold": "strong", "italic": "em", "strikethrough": "s", "code": "code", "pre": "code"}
@@ -346,7 +346,7 @@ def parsed_styles(md: str) -> list[tuple[str, frozenset[str]]]:
             elif tok.type == "text" or tok.type == "image":
                 emit(tok.content, frozenset(active))
 
-    for tok in note_parser().parse(md):
+    for tok in parser(front_matter=False).parse(md):
         if tok.type == "inline" and tok.children is not None:
             walk(tok.children)
         elif tok.type in {"fence", "code_block"}:

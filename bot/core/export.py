@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from bot.core.days import DayRange
-from bot.core.markdown import NoteDraft
+from bot.core.notes import NoteDraft
 from bot.core.render import render_body
 
 Order = Literal["newest", "oldest"]

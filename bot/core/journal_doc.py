@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from bot.core.blocks import blocks_to_drafts
 from bot.core.days import DayRange
-from bot.core.markdown import NoteDraft, block_parser, blocks_to_drafts, clean_text
+from bot.core.mdparser import clean_text, parser
+from bot.core.notes import NoteDraft
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -172,7 +174,7 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
 
 def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], list[_Unit]]:
     """Front matter into `out`; the drafts before any heading; then each heading's body."""
-    md = block_parser()
+    md = parser(inline=False)
     lead: list[NoteDraft] = []
     units: list[_Unit] = []
     for first, stop in _chunks(lines):

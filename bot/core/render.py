@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from bot.core.markdown import NoteDraft, can_strike
+from bot.core.mdparser import can_strike
+from bot.core.notes import NoteDraft
 
 
 def item_text(note: NoteDraft) -> str:

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bot.core.markdown import NoteDraft, note_parser
+from bot.core.mdparser import parser
+from bot.core.notes import NoteDraft
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -62,7 +63,7 @@ def note_html(text: str, newline: str = "\n") -> str:
     """One note's markdown as Telegram HTML; `newline` continues a line inside the bullet."""
     parts: list[str] = []
     quote = 0
-    for tok in note_parser().parse(text):
+    for tok in parser(front_matter=False).parse(text):
         if tok.type == "inline" and tok.children is not None:
             parts.append(_inline(tok.children, newline))
         elif tok.type in {"fence", "code_block"}:

@@ -15,7 +15,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot import texts
 from bot.core.days import DayRange
 from bot.core.export import ExportOptions, render_document
-from bot.core.markdown import NoteDraft
+from bot.core.notes import NoteDraft
 from bot.core.periods import parse_period
 from bot.export_files import write_daily_notes, write_posts, zip_folder
 from bot.telegram.handlers.notes import sender

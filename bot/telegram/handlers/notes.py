@@ -12,7 +12,7 @@ from bot import texts
 from bot.core.capture import BadBackdate, find_backdate, message_notes, photo_notes, strip_prefix
 from bot.core.days import journal_day, zone
 from bot.core.entities import Entity
-from bot.core.markdown import NoteDraft
+from bot.core.notes import NoteDraft
 from bot.telegram.convert import entities
 from bot.telegram.media import TooBig, save_image
 from bot.telegram.scheduling import schedule_user

@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from bot.core.markdown import clip, unescape
+from bot.core.chunks import clip
+from bot.core.mdparser import unescape
 from bot.telegram.handlers.notes import sender
 from bot.telegram.replies import send_long
 from bot.telegram.services import Context, db

@@ -1,11 +1,30 @@
-"""Note rows → note trees."""
+"""The note model: a note not yet stored (NoteDraft), and note rows → note trees."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from bot.core.markdown import NoteDraft
+NoteKind = Literal["item", "block"]
+
+
+@dataclass
+class NoteDraft:
+    """A note not yet stored: text (markdown), its kind and its children."""
+
+    text: str
+    kind: NoteKind = "item"
+    ordered: bool = False
+    done: bool = False
+    children: list[NoteDraft] = field(default_factory=list)
+
+    def walk(self) -> list[NoteDraft]:
+        """This draft and all its descendants, depth first."""
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
 
 
 def build_tree(rows: Iterable[Sequence[Any]]) -> list[NoteDraft]:
