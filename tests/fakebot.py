@@ -189,6 +189,21 @@ class FakeBotAPI:
             msg.update(extra)
         return msg
 
+    def legacy_poll(self, user_id: int) -> dict[str, Any]:
+        """A message carrying a poll as an older (or local) Bot API server sends it: options
+        without `persistent_id`, which python-telegram-bot 22.8 refuses to read (TypeError)."""
+        poll = {
+            "id": "poll1",
+            "question": "Lunch?",
+            "options": [{"text": "yes", "voter_count": 0}, {"text": "no", "voter_count": 0}],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        }
+        return self.message(user_id, extra={"poll": poll})
+
     def send(self, user_id: int, text: str | None = None, **kw: Any) -> dict[str, Any]:
         """The user sends a message to the bot; returns the message dict."""
         msg = self.message(user_id, text, **kw)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import texts
@@ -154,3 +155,30 @@ async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, star
     )
     assert fake.sent_texts().count(texts.DB_AWAY) == 1  # told once, not at every retry
     assert texts.ERROR not in fake.sent_texts()
+
+
+async def test_an_update_ptb_cannot_read_is_stored_and_skipped_once(
+    fake: FakeBotAPI, start_bot: Any, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # one batch: PTB's own get_updates would raise TypeError for all three, every time
+    fake.send(USER, "before the poll")
+    poll = fake.push({"message": fake.legacy_poll(USER)})
+    fake.send(USER, "after the poll")
+    bot = await start_bot()
+    await bot.reacted(2)
+    assert await bot.markdown(USER) == "* before the poll\n* after the poll"
+    await bot.stop()
+    assert fake.confirmed >= poll["update_id"]  # confirmed: Telegram does not send it again
+    inbox, engine = inbox_for(db_url)
+    with engine.connect() as c:
+        stored = c.execute(
+            select(InboxUpdate.payload).where(InboxUpdate.update_id == poll["update_id"])
+        ).scalar_one()
+    assert json.loads(stored) == poll  # kept as Telegram sent it
+    skipped = [r for r in caplog.records if "cannot read" in r.getMessage()]
+    assert len(skipped) == 1 and skipped[0].exc_info is None  # one line, no traceback
+    bot = await start_bot()  # not replayed at the next start
+    await bot.until(lambda: not inbox.pending())
+    await bot.stop()
+    assert len([r for r in caplog.records if "cannot read" in r.getMessage()]) == 1
+    engine.dispose()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
+
+import pytest
 
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
@@ -49,3 +53,29 @@ async def test_webhook_stores_before_answering(fake: FakeBotAPI, start_bot: Any)
     assert await asyncio.to_thread(post, port, "/hook", json.dumps(today).encode(), secret) == 200
     replies = await bot.replies(1)
     assert replies[-1].endswith("\n• sent by webhook")  # once, despite the retry
+
+
+async def test_webhook_takes_what_ptb_cannot_read_and_refuses_huge_headers(
+    fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await start_bot(
+        webhook_url="https://journal.example/hook", webhook_listen="127.0.0.1", webhook_port=0
+    )
+    await bot.until(lambda: "webhook" in bot.exposed)
+    port, secret = bot.exposed["webhook"].port, bot.exposed["webhook_secret"]
+    poll = json.dumps({"update_id": 90, "message": fake.legacy_poll(USER)}).encode()
+    # 200, not 500: Telegram would deliver it again forever
+    assert await asyncio.to_thread(post, port, "/hook", poll, secret) == 200
+    assert await asyncio.to_thread(post, port, "/hook", b"[1, 2]", secret) == 400
+    note = {"update_id": 91, "message": fake.message(USER, "after the poll")}
+    assert await asyncio.to_thread(post, port, "/hook", json.dumps(note).encode(), secret) == 200
+    await bot.reacted(1)
+    huge = await asyncio.to_thread(huge_headers, port)
+    assert huge.startswith(b"HTTP/1.1 400")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def huge_headers(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /hook HTTP/1.1\r\nX-Padding: " + b"a" * 100_000 + b"\r\n\r\n")
+        return s.recv(100)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -23,6 +24,28 @@ from bot.telegram.services import db
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
+
+
+READ_MARGIN = 10  # seconds allowed beyond the long-poll timeout for the answer to arrive
+
+
+def chat_of(raw: dict[str, Any]) -> int | None:
+    """The chat of a raw update, for the inbox's chat_id column (None when there is none)."""
+    for value in raw.values():
+        if isinstance(value, dict):
+            holder = value.get("message") if "chat" not in value else value
+            chat = holder.get("chat") if isinstance(holder, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+    return None
+
+
+def readable(payload: str, bot: Any) -> Update | None:
+    """The stored update as PTB's object, or None when PTB cannot read it."""
+    try:
+        return Update.de_json(json.loads(payload), bot)
+    except Exception:  # PTB raises TypeError, KeyError, ValueError... for what it cannot read
+        return None
 
 
 class IntakeStopped(Exception):
@@ -54,12 +77,13 @@ class Intake:
         self.fatal: BaseException | None = None
         self.processed = 0
 
-    async def accept(self, updates: list[Update]) -> int:
-        """Store updates durably (used by polling, and by a webhook before it answers 200)."""
-        rows = [
-            (u.update_id, u.effective_chat.id if u.effective_chat else None, u.to_json())
-            for u in updates
-        ]
+    async def accept(self, raw: list[dict[str, Any]]) -> int:
+        """Store raw updates durably (polling, and a webhook before it answers 200).
+
+        Each update is kept as Telegram sent it, whether or not PTB can read it: one it
+        cannot read is skipped later by the worker, instead of failing its whole batch.
+        """
+        rows = [(u["update_id"], chat_of(u), json.dumps(u, ensure_ascii=False)) for u in raw]
         new = await db(self._inbox.store, rows)
         self._wake.set()
         return new
@@ -103,17 +127,33 @@ class Intake:
         self._told.add(update_id)
         return first
 
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """getUpdates, unparsed: PTB's get_updates raises for a whole batch when one update
+        does not fit its classes (e.g. a poll from an older Bot API server)."""
+        data = {
+            "offset": offset,
+            "timeout": self._timeout,
+            "limit": self._batch,
+            "allowed_updates": self._allowed,
+        }
+        # same request object, URL, rate limiter and error mapping as Bot.get_updates
+        result = await self._app.bot._post(
+            "getUpdates", data, read_timeout=self._timeout + READ_MARGIN
+        )
+        updates = []
+        for item in result if isinstance(result, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("update_id"), int):
+                updates.append(item)
+            else:
+                log.warning("skipping an update without an update_id")
+        return updates
+
     async def _fetch_loop(self, stop: asyncio.Event) -> None:
         offset: int | None = None
         backoff = 1.0
         while not stop.is_set():
             try:
-                updates = await self._app.bot.get_updates(
-                    offset=offset,
-                    timeout=self._timeout,
-                    limit=self._batch,
-                    allowed_updates=self._allowed,
-                )
+                updates = await self._get_updates(offset)
             except TimedOut:
                 continue
             except RetryAfter as exc:
@@ -137,14 +177,14 @@ class Intake:
             if not updates:
                 continue
             try:
-                await self.accept(list(updates))
+                await self.accept(updates)
             except Exception:
                 # not stored, so not confirmed: the same updates come again next time
                 log.exception("could not store updates; fetching them again shortly")
                 await asyncio.sleep(self.retry_pause)
                 continue
             # only now, with the batch committed, does the next request confirm it
-            offset = max(u.update_id for u in updates) + 1
+            offset = max(u["update_id"] for u in updates) + 1
 
     async def _work_loop(self) -> None:
         bot = self._app.bot
@@ -166,10 +206,11 @@ class Intake:
             again = False
             try:
                 for row in rows:
-                    try:
-                        update = Update.de_json(json.loads(row.payload), bot)
-                    except (ValueError, TypeError, KeyError):
-                        log.exception("dropping an update that cannot be read (id %s)", row.id)
+                    update = readable(row.payload, bot)
+                    if update is None:
+                        log.warning(
+                            "skipping update %s: python-telegram-bot cannot read it", row.update_id
+                        )
                         done.append(row.id)
                         continue
                     await self._app.process_update(update)

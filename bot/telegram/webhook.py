@@ -14,7 +14,6 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-from telegram import Update
 from telegram.ext import Application
 
 from bot.telegram.intake import Intake
@@ -63,7 +62,13 @@ class WebhookServer:
         status, body = 500, b"error"
         try:
             status, body = await asyncio.wait_for(self._respond(reader), timeout=30)
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError):
+        except (
+            TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,  # headers beyond the stream's 64 KiB buffer
+            ConnectionError,
+            ValueError,
+        ):
             status, body = 400, b"bad request"
         except Exception:
             log.exception("webhook request failed; Telegram will deliver it again")
@@ -103,7 +108,10 @@ class WebhookServer:
         if length <= 0 or length > MAX_BODY:
             return 400, b"bad length"
         data = json.loads(await reader.readexactly(length))
-        update = Update.de_json(data, self._app.bot)
-        await self._intake.accept([update])  # committed before Telegram hears "200"
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return 400, b"not an update"
+        # stored as sent, even when PTB cannot read it: answering 500 would make Telegram
+        # deliver it again forever; the worker skips what it cannot read
+        await self._intake.accept([data])  # committed before Telegram hears "200"
         self.accepted += 1
         return 200, b"ok"
