@@ -94,6 +94,14 @@ async def run_bot(
         await post_init(app)  # run_polling would call it; we drive the Application ourselves
         await app.start()
         svc.extras["app"] = app
+        intake = Intake(
+            app,
+            Inbox(sessions, clock),
+            allowed_updates=list(ALLOWED_UPDATES),
+            poll_timeout=settings.poll_timeout,
+        )
+        if own_intake:  # before `expose`: a test that sees the app reaches the intake too
+            svc.extras["intake"] = intake
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
         caught_up = await rebuild(app, svc)
@@ -102,13 +110,6 @@ async def run_bot(
             log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
         if own_intake:
-            intake = Intake(
-                app,
-                Inbox(sessions, clock),
-                allowed_updates=list(ALLOWED_UPDATES),
-                poll_timeout=settings.poll_timeout,
-            )
-            svc.extras["intake"] = intake
             if settings.webhook_url:
                 await _serve_webhook(app, intake, settings, stop, expose)
             else:
