@@ -5,12 +5,28 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
+from typing import Literal
 
 from bot.core.clock import SystemClock
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("rizhilu")
+
+Failure = Literal["usage", "unavailable"]
+
+# The one table of exit codes: 2 = the user can fix the command, its files or its settings;
+# 1 = something outside (Telegram, the network) refused; 0 = done (or stdout went away).
+EXIT_CODES: dict[Failure, int] = {"usage": 2, "unavailable": 1}
+
+
+class CliError(Exception):
+    """Why a command stopped: the one line for stderr and the kind (which picks the exit code)."""
+
+    def __init__(self, message: str, kind: Failure = "usage") -> None:
+        super().__init__(message)
+        self.kind: Failure = kind
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -27,13 +43,13 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_bot(settings, SystemClock(), handle_signals=True))
     except (IntakeStopped, InvalidToken):
-        print(
-            "error: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", file=sys.stderr
-        )
-        return 1
+        raise CliError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather", "unavailable"
+        ) from None
     except NetworkError as exc:
-        print(f"error: cannot reach the Bot API ({exc}); check the network", file=sys.stderr)
-        return 1
+        raise CliError(
+            f"cannot reach the Bot API ({exc}); check the network", "unavailable"
+        ) from None
     except KeyboardInterrupt:
         pass
     return 0
@@ -57,25 +73,66 @@ def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     try:
         report = backup(engine, Path(args.path))
     except BackupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(str(exc)) from None
     finally:
         engine.dispose()
     print(f"wrote {report.path} ({report.size:,} bytes, {report.notes:,} notes, integrity ok)")
     return 0
 
 
+def examples(*lines: str) -> str:
+    """An argparse epilog: 'examples:' and the command lines, indented as --help shows them."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _settings_sources() -> str:
+    names = ", ".join(name.upper() for name in Settings.model_fields)
+    return (
+        "settings come from, first match wins:\n"
+        "  1. the environment (e.g. TELEGRAM_BOT_TOKEN=... rizhilu run)\n"
+        "  2. the settings file: .env in the current folder, or the one --env-file names\n"
+        "     (rizhilu --env-file /etc/rizhilu.env run); .env.example documents each\n"
+        "  3. the defaults\n\n"
+        "settings:\n" + textwrap.fill(names, width=78, initial_indent="  ", subsequent_indent="  ")
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="rizhilu", description="日知录: a Telegram bot that keeps a daily work journal."
+        prog="rizhilu",
+        description="日知录: a Telegram bot that keeps a daily work journal.",
+        formatter_class=raw,
+        epilog=examples("rizhilu run", "rizhilu --env-file prod.env export --out journal.md")
+        + "\n\nrun `rizhilu COMMAND --help` for a command's options and examples",
     )
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot (long polling)")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)",
+        description="Run the bot until Ctrl-C or SIGTERM.",
+        formatter_class=raw,
+        epilog=_settings_sources()
+        + "\n\n"
+        + examples("rizhilu run", "rizhilu --env-file /etc/rizhilu.env run"),
+    )
     run.set_defaults(func=_cmd_run)
-    mig = sub.add_parser("migrate", help="apply database migrations and exit")
+    mig = sub.add_parser(
+        "migrate",
+        help="apply database migrations and exit",
+        formatter_class=raw,
+        epilog=examples(
+            "rizhilu migrate", "DATABASE_URL=postgresql://me@db/rizhilu rizhilu migrate"
+        ),
+    )
     mig.set_defaults(func=_cmd_migrate)
-    bak = sub.add_parser("backup", help="copy the SQLite journal safely while the bot runs")
+    bak = sub.add_parser(
+        "backup",
+        help="copy the SQLite journal safely while the bot runs",
+        formatter_class=raw,
+        epilog=examples("rizhilu backup backups/rizhilu-$(date +%%F).db"),
+    )
     bak.add_argument("path", help="the new file, e.g. backups/rizhilu-2021-04-08.db")
     bak.set_defaults(func=_cmd_backup)
     from bot import cli_journal
@@ -88,12 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.env_file)
-        result: int = args.func(settings, args)
-        return result
-    except SettingsError as exc:
+        try:
+            settings = load_settings(args.env_file)
+            result: int = args.func(settings, args)
+            return result
+        except SettingsError as exc:
+            raise CliError(str(exc)) from None
+    except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CODES[exc.kind]
     except BrokenPipeError:
         return 0
 

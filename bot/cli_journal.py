@@ -10,15 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from bot.cli import CliError, examples
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import ExportOptions, render_document
 from bot.export_files import write_daily_notes, write_posts
 from bot.settings import Settings
-
-
-class UsageError(Exception):
-    """Bad arguments; the message says what to do."""
 
 
 def _date_arg(text: str) -> date:
@@ -29,7 +26,18 @@ def _date_arg(text: str) -> date:
 
 
 def add_commands(sub: Any) -> None:
-    exp = sub.add_parser("export", help="write the journal as markdown (a Jekyll post)")
+    raw = argparse.RawDescriptionHelpFormatter
+    exp = sub.add_parser(
+        "export",
+        help="write the journal as markdown (a Jekyll post)",
+        formatter_class=raw,
+        epilog=examples(
+            "rizhilu export --out _posts/2021-04-08-rizhilu.md",
+            "rizhilu export --from 2021-3-1 --to 2021-3-31 --order oldest --format plain",
+            "rizhilu export --split month --out _posts",
+            "rizhilu export --format obsidian --out vault/daily",
+        ),
+    )
     exp.add_argument("--user", type=int, help="Telegram user id (default: the only user)")
     exp.add_argument(
         "--out", default="-", help="file, folder (with --split/obsidian) or - (stdout)"
@@ -40,7 +48,15 @@ def add_commands(sub: Any) -> None:
     exp.add_argument("--split", choices=["none", "day", "week", "month"], default="none")
     exp.add_argument("--format", choices=["jekyll", "plain", "obsidian"], default="jekyll")
     exp.set_defaults(func=cmd_export)
-    imp = sub.add_parser("import", help="import a journal post in the sample's markdown style")
+    imp = sub.add_parser(
+        "import",
+        help="import a journal post in the sample's markdown style",
+        formatter_class=raw,
+        epilog=examples(
+            "rizhilu import journal.md --user 123456789 --dry-run",
+            "rizhilu import journal.md --user 123456789 --fix-dates",
+        ),
+    )
     imp.add_argument("path", type=Path)
     imp.add_argument("--user", type=int, required=True, help="Telegram user id to import for")
     imp.add_argument("--dry-run", action="store_true", help="report only; write nothing")
@@ -58,7 +74,7 @@ def export_options(settings: Settings, args: argparse.Namespace) -> ExportOption
         try:
             template = settings.export_front_matter.read_text(encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"EXPORT_FRONT_MATTER: cannot read {exc.filename}") from None
+            raise CliError(f"EXPORT_FRONT_MATTER: cannot read {exc.filename}") from None
     return ExportOptions(
         title=settings.export_title,
         author=settings.export_author,
@@ -86,16 +102,16 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage import bulk
     from storage.engine import ensure_schema, make_engine
 
+    opts = export_options(settings, args)
+    engine = make_engine(settings.database_url)
     try:
-        opts = export_options(settings, args)
-        engine = make_engine(settings.database_url)
         ensure_schema(engine)
         user_id = args.user if args.user is not None else bulk.only_user(engine)
         if user_id is None:
-            raise UsageError("several users (or none) in the database: pass --user ID")
+            raise CliError("several users (or none) in the database: pass --user ID")
         meta = bulk.journal_meta(engine, user_id)
         if meta is None:
-            raise UsageError(f"no journal for user {user_id}")
+            raise CliError(f"no journal for user {user_id}")
         days = bulk.iter_days(
             engine, user_id, start=args.start, end=args.end, newest_first=opts.order == "newest"
         )
@@ -118,10 +134,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
                     days=days,
                 ):
                     out.write(chunk)
+    finally:
         engine.dispose()
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     return 0
 
 
@@ -133,8 +147,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         text = args.path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {args.path}: {exc}", file=sys.stderr)
-        return 2
+        raise CliError(f"cannot read {args.path}: {exc}") from None
     parsed = parse_journal(text)
     if args.fix_dates:
         parsed = fix_dates(parsed)
