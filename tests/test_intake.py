@@ -146,6 +146,7 @@ async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, star
     bot = await start_bot()
     svc = bot.exposed["services"]
     svc.journal = AwayJournal(svc.journal, "add_message", times=2)
+    await bot.until(lambda: "intake" in svc.extras)  # made after "app" is exposed
     svc.extras["intake"].retry_pause = 0.2
     fake.send(USER, "written while the database restarts")
     fake.send(USER, "and the next one waits its turn")
