@@ -10,7 +10,7 @@ from bot import texts
 from bot.core.days import find_zones, format_date, parse_day_argument, zone
 from bot.core.render import render_body
 from bot.core.view import day_html
-from bot.telegram.handlers.notes import sender, user_of
+from bot.telegram.handlers.common import sender, user_of
 from bot.telegram.replies import send_rich
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services

@@ -18,7 +18,7 @@ from bot.core.export import ExportOptions, render_document
 from bot.core.notes import NoteDraft
 from bot.core.periods import parse_period
 from bot.export_files import write_daily_notes, write_posts, zip_folder
-from bot.telegram.handlers.notes import sender
+from bot.telegram.handlers.common import sender
 from bot.telegram.services import Context, Services, db
 from storage import bulk
 

@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, ExtBot, MessageHandl
 
 from bot import texts
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
-from bot.telegram.handlers.notes import sender
+from bot.telegram.handlers.common import sender
 from bot.telegram.media import MAX_DOWNLOAD
 from bot.telegram.services import Context, Services, db, services
 from storage import bulk

@@ -11,7 +11,7 @@ from bot import texts
 from bot.core.days import parse_date
 from bot.core.periods import parse_iso_week
 from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
-from bot.telegram.handlers.notes import sender
+from bot.telegram.handlers.common import sender
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import (
     digest_for,

@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot import texts
 from bot.core.chunks import clip
 from bot.core.mdparser import unescape
-from bot.telegram.handlers.notes import sender
+from bot.telegram.handlers.common import sender
 from bot.telegram.replies import send_long
 from bot.telegram.services import Context, db
 from storage.journal import Hit

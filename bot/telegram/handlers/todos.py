@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.telegram.handlers.notes import sender
+from bot.telegram.handlers.common import sender
 from bot.telegram.handlers.search import hit_line
 from bot.telegram.services import Context, Services, db, services
 

@@ -1,0 +1,39 @@
+"""What every handler needs first: the message, the services and its sender as a journal user."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.telegram.scheduling import schedule_user
+from bot.telegram.services import Context, Services, db, services
+from storage.journal import UserInfo
+
+
+async def user_of(svc: Services, message: Message) -> UserInfo:
+    """The sender as a journal user, created with the defaults on first contact.
+
+    Writing to the bot also (re)arms their reminder after a block.
+    """
+    sender = message.from_user
+    assert sender is not None
+    reminder = svc.settings.reminder_time
+    user = await db(
+        svc.journal.ensure_user,
+        sender.id,
+        message.chat_id,
+        sender.full_name,
+        svc.settings.timezone,
+        reminder.strftime("%H:%M") if reminder else None,
+    )
+    app = svc.extras.get("app")
+    if app is not None:
+        schedule_user(app, svc, user)
+    return user
+
+
+async def sender(update: Update, context: Context) -> tuple[Message, Services, UserInfo]:
+    """The message a command came in, the services, and its sender as a journal user."""
+    message = update.effective_message
+    assert message is not None
+    svc = services(context)
+    return message, svc, await user_of(svc, message)
