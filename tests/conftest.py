@@ -20,6 +20,7 @@ from sqlalchemy.schema import CreateSchema, DropSchema
 from bot.core.clock import FixedClock, SystemClock
 from bot.core.render import render_body
 from bot.settings import Settings, load_settings
+from bot.telegram.ratelimit import Pace
 from storage.engine import make_engine, migrate, session_factory
 from storage.journal import Journal
 from tests.fakebot import FakeBotAPI
@@ -167,11 +168,17 @@ async def start_bot(
 
     bots: list[RunningBot] = []
 
-    async def start(clock: Any = None, **overrides: Any) -> RunningBot:
+    async def start(clock: Any = None, pace: Pace | None = None, **overrides: Any) -> RunningBot:
         settings = make_settings(**overrides)
         running = RunningBot(fake)
         running.task = asyncio.create_task(
-            run_bot(settings, clock or SystemClock(), running.stop_event, expose=running.exposed)
+            run_bot(
+                settings,
+                clock or SystemClock(),
+                running.stop_event,
+                expose=running.exposed,
+                pace=pace,
+            )
         )
         await running.until(lambda: "app" in running.exposed)
         bots.append(running)

@@ -80,6 +80,8 @@ class FakeBotAPI:
         self._callback_ids = itertools.count(1)
         self.confirmed = 0  # highest update_id confirmed through an offset
         self.now = lambda: int(time.time())
+        # stamps each call: a test that paces the bot with a fake pace reads the same clock
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # ------------------------------------------------------------------ server
 
@@ -342,7 +344,7 @@ class FakeBotAPI:
         method = path[len(prefix) :]
         if method != "getUpdates":
             with self._cond:
-                self.calls.append(Call(method, params))
+                self.calls.append(Call(method, params, self.monotonic()))
         failure = self._failure_for(method, params)
         if failure is not None:
             self._error(h, failure.code, failure.description, failure.retry_after)

@@ -9,6 +9,7 @@ from typing import Any
 from bot import texts
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
+from tests.fakepace import FakePace
 
 STRANGER_ID = 2002
 
@@ -253,7 +254,9 @@ async def test_files_over_the_download_limit_are_refused(fake: FakeBotAPI, start
 
 
 async def test_messages_to_one_chat_are_paced(fake: FakeBotAPI, start_bot: Any) -> None:
-    bot = await start_bot(rate_limit=30)
+    pace = FakePace()
+    fake.monotonic = pace.monotonic
+    bot = await start_bot(rate_limit=30, pace=pace)
     for i in range(3):
         fake.send(USER, f"{i} " + "y" * 3000)
     await bot.reacted(3)  # reactions are not held back per chat
@@ -264,7 +267,9 @@ async def test_messages_to_one_chat_are_paced(fake: FakeBotAPI, start_bot: Any) 
 
 
 async def test_flood_control_is_waited_out_and_retried(fake: FakeBotAPI, start_bot: Any) -> None:
-    bot = await start_bot(rate_limit=30)
+    pace = FakePace()
+    fake.monotonic = pace.monotonic
+    bot = await start_bot(rate_limit=30, pace=pace)
     fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     fake.command(USER, "/help")
     await bot.until(lambda: fake.delivered[USER] >= 1)

@@ -11,22 +11,22 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.telegram.ratelimit import JournalRateLimiter, SendWindow, retry_after_seconds, window_for
+from tests.fakepace import FakePace
 
 
 async def _starts(window: SendWindow, n: int) -> list[tuple[int, float]]:
-    loop = asyncio.get_running_loop()
     out: list[tuple[int, float]] = []
 
     async def one(i: int) -> None:
         await window.acquire()
-        out.append((i, loop.time()))
+        out.append((i, window.pace.monotonic()))
 
     await asyncio.gather(*(one(i) for i in range(n)))
     return out
 
 
 async def test_no_window_ever_holds_more_than_count() -> None:
-    window = SendWindow(5, 0.1)
+    window = SendWindow(5, 0.1, pace=FakePace())
     starts = await _starts(window, 23)
     times = [t for _, t in starts]
     for a, b in zip(times, times[5:], strict=False):
@@ -34,12 +34,12 @@ async def test_no_window_ever_holds_more_than_count() -> None:
 
 
 async def test_first_come_first_served() -> None:
-    starts = await _starts(SendWindow(3, 0.05), 12)
+    starts = await _starts(SendWindow(3, 0.05, pace=FakePace()), 12)
     assert [i for i, _ in starts] == list(range(12))
 
 
 async def test_min_gap_spaces_a_burst() -> None:
-    starts = await _starts(SendWindow(10, 1.0, min_gap=0.02), 4)
+    starts = await _starts(SendWindow(10, 1.0, min_gap=0.02, pace=FakePace()), 4)
     times = [t for _, t in starts]
     assert all(b - a >= 0.02 - 1e-6 for a, b in itertools.pairwise(times))
 
@@ -55,12 +55,21 @@ async def test_a_late_start_costs_only_its_own_slot() -> None:
 
 
 async def test_a_flood_pause_holds_everyone() -> None:
-    window = SendWindow(30, 1.0)
+    pace = FakePace()
+    window = SendWindow(30, 1.0, pace=pace)
+    window.pause(5)
+    before = pace.monotonic()
+    await asyncio.gather(window.acquire(), window.acquire())
+    assert pace.monotonic() - before >= 5
+
+
+async def test_the_default_pace_is_the_event_loop_clock() -> None:
+    window = SendWindow(1, 0.05)
     loop = asyncio.get_running_loop()
-    window.pause(0.15)
     before = loop.time()
     await window.acquire()
-    assert loop.time() - before >= 0.15 - 1e-3
+    await window.acquire()
+    assert loop.time() - before >= 0.05 - 1e-3
 
 
 def test_window_for_keeps_clear_of_the_limit() -> None:
@@ -91,24 +100,27 @@ async def _send(
 
 
 async def test_retry_after_is_waited_out_then_retried() -> None:
-    limiter = JournalRateLimiter(30, max_retries=2)
+    pace = FakePace()
+    limiter = JournalRateLimiter(30, max_retries=2, pace=pace)
     cb = _Calls(fail_first=2)
+    before = pace.monotonic()
     assert await _send(limiter, cb, 7) is True
     assert cb.calls == 3
+    assert pace.monotonic() - before >= 2 * 0.1  # each 429 paused everyone
 
 
 async def test_retries_run_out() -> None:
-    limiter = JournalRateLimiter(30, max_retries=1)
+    limiter = JournalRateLimiter(30, max_retries=1, pace=FakePace())
     with pytest.raises(RetryAfter):
         await _send(limiter, _Calls(fail_first=5), 7)
 
 
 async def test_one_send_a_second_per_private_chat_but_reactions_are_free() -> None:
-    limiter = JournalRateLimiter(1000)
+    limiter = JournalRateLimiter(1000, pace=FakePace())
     assert limiter._chat_limiter("sendMessage", {"chat_id": 7}) is not None
     assert limiter._chat_limiter("setMessageReaction", {"chat_id": 7}) is None
     group = limiter._chat_limiter("sendMessage", {"chat_id": -100})
-    assert group is not None and group.max_rate == 20
+    assert group is not None and group.count == 20
     assert limiter._chat_limiter("sendMessage", {"chat_id": "@channel"}) is not None
     assert limiter._chat_limiter("getMe", {}) is None
 
@@ -116,3 +128,39 @@ async def test_one_send_a_second_per_private_chat_but_reactions_are_free() -> No
 def test_retry_after_in_either_shape() -> None:
     assert retry_after_seconds(RetryAfter(5)) == 5.0
     assert retry_after_seconds(RetryAfter(timedelta(seconds=2.5))) == 2.5
+
+
+async def test_a_chat_bucket_lets_a_burst_through_then_paces() -> None:
+    # a group may send 20 at once, then one every 3 s (20 a minute), in arrival order
+    pace = FakePace()
+    limiter = JournalRateLimiter(1000, pace=pace)
+    bucket = limiter._chat_limiter("sendMessage", {"chat_id": -100})
+    assert bucket is not None and bucket.idle()
+    start = pace.monotonic()
+    order: list[tuple[int, float]] = []
+
+    async def one(i: int) -> None:
+        await bucket.acquire()
+        order.append((i, pace.monotonic() - start))
+
+    await asyncio.gather(*(one(i) for i in range(22)))
+    assert [i for i, _ in order] == list(range(22))
+    assert all(t == 0 for _, t in order[:20])
+    assert order[20][1] == pytest.approx(3.0) and order[21][1] == pytest.approx(6.0)
+    assert not bucket.idle()
+    pace._now += 60
+    assert bucket.idle()
+
+
+async def test_a_private_chat_waits_a_second_between_sends() -> None:
+    pace = FakePace()
+    limiter = JournalRateLimiter(1000, pace=pace)
+    starts: list[float] = []
+
+    async def send() -> bool:
+        starts.append(pace.monotonic())
+        return True
+
+    for _ in range(3):
+        await _send(limiter, send, 7)
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(starts))

@@ -23,7 +23,7 @@ from bot.telegram.handlers import (
     search,
     todos,
 )
-from bot.telegram.ratelimit import JournalRateLimiter
+from bot.telegram.ratelimit import JournalRateLimiter, Pace
 from bot.telegram.services import KEY, Services
 
 COMMANDS = [
@@ -58,7 +58,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     await app.bot.set_my_commands(COMMANDS)
 
 
-def build_application(svc: Services, *, own_intake: bool) -> Application:  # type: ignore[type-arg]
+def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = None) -> Application:  # type: ignore[type-arg]
     """The Application; with own_intake PTB's updater is off and the inbox feeds updates."""
     settings = svc.settings
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
@@ -70,7 +70,7 @@ def build_application(svc: Services, *, own_intake: bool) -> Application:  # typ
         .post_init(post_init)
     )
     if settings.rate_limit > 0:
-        builder = builder.rate_limiter(JournalRateLimiter(settings.rate_limit))
+        builder = builder.rate_limiter(JournalRateLimiter(settings.rate_limit, pace=pace))
     if own_intake:
         builder = builder.updater(None)
     app = builder.build()

@@ -8,9 +8,8 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -19,6 +18,24 @@ log = logging.getLogger(__name__)
 
 # Telegram: about 20 messages a minute in one group
 GROUP_PER_MINUTE = 20
+
+
+class Pace(Protocol):
+    """The monotonic time and the sleep that pacing runs on (tests pass one that never waits)."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopPace:
+    """The event loop's own clock and real sleeps."""
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class SendWindow:
@@ -30,19 +47,22 @@ class SendWindow:
     at once.
     """
 
-    def __init__(self, count: int, period: float, *, min_gap: float = 0.0) -> None:
+    def __init__(
+        self, count: int, period: float, *, min_gap: float = 0.0, pace: Pace | None = None
+    ) -> None:
         if count < 1 or period <= 0:
             raise ValueError("a window needs count >= 1 and period > 0")
         self.count = count
         self.period = period
         self.min_gap = min_gap
+        self.pace = pace or LoopPace()
         self._starts: deque[float] = deque(maxlen=count)
         self._lock = asyncio.Lock()  # FIFO: nobody overtakes a waiting send
         self._pause_until = 0.0
 
     def pause(self, seconds: float) -> None:
         """Flood control: no send starts for `seconds` from now."""
-        now = asyncio.get_running_loop().time()
+        now = self.pace.monotonic()
         self._pause_until = max(self._pause_until, now + seconds)
 
     def _wait(self, now: float) -> float:
@@ -54,15 +74,45 @@ class SendWindow:
         return wait
 
     async def acquire(self) -> None:
-        loop = asyncio.get_running_loop()
         async with self._lock:
             # a pause may begin while we sleep, so look again after every sleep
-            while (wait := self._wait(loop.time())) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(wait)
-            self._starts.append(loop.time())
+            while (wait := self._wait(self.pace.monotonic())) > 0:
+                await self.pace.sleep(wait)
+            self._starts.append(self.pace.monotonic())
 
 
-def window_for(per_second: float, *, slack: float = 0.025) -> SendWindow:
+class Bucket:
+    """A leaky bucket: a burst of `count`, then `count` per `period` seconds, in turn.
+
+    A chat's pace: unlike the window, a group that sent its 20 may send again after
+    three seconds rather than after a minute.
+    """
+
+    def __init__(self, count: int, period: float, pace: Pace) -> None:
+        self.count = count
+        self.per_second = count / period
+        self.pace = pace
+        self._level = 0.0
+        self._checked = pace.monotonic()
+        self._lock = asyncio.Lock()  # FIFO
+
+    def _leak(self) -> float:
+        now = self.pace.monotonic()
+        self._level = max(0.0, self._level - (now - self._checked) * self.per_second)
+        self._checked = now
+        return self._level
+
+    def idle(self) -> bool:
+        return self._leak() == 0.0
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while (over := self._leak() + 1 - self.count) > 0:
+                await self.pace.sleep(over / self.per_second)
+            self._level += 1
+
+
+def window_for(per_second: float, *, slack: float = 0.025, pace: Pace | None = None) -> SendWindow:
     """A window that keeps `slack` seconds clear of a strict per-second limit.
 
     The slack absorbs the jitter between our clock and the server's; a 429 costs a
@@ -70,7 +120,7 @@ def window_for(per_second: float, *, slack: float = 0.025) -> SendWindow:
     """
     count = max(1, round(per_second))
     period = count / per_second + slack
-    return SendWindow(count, period, min_gap=period / count / 4)
+    return SendWindow(count, period, min_gap=period / count / 4, pace=pace)
 
 
 class JournalRateLimiter(BaseRateLimiter[int]):
@@ -80,10 +130,13 @@ class JournalRateLimiter(BaseRateLimiter[int]):
     of notes must not queue behind each other.
     """
 
-    def __init__(self, overall_per_second: float, *, max_retries: int = 3) -> None:
-        self._window = window_for(overall_per_second)
+    def __init__(
+        self, overall_per_second: float, *, max_retries: int = 3, pace: Pace | None = None
+    ) -> None:
+        self._pace = pace or LoopPace()
+        self._window = window_for(overall_per_second, pace=self._pace)
         self._retries = max_retries
-        self._chats: dict[int | str, AsyncLimiter] = {}
+        self._chats: dict[int | str, Bucket] = {}
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -91,14 +144,14 @@ class JournalRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def _chat_limiter(self, endpoint: str, data: dict[str, Any]) -> AsyncLimiter | None:
+    def _chat_limiter(self, endpoint: str, data: dict[str, Any]) -> Bucket | None:
         chat = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat = int(chat)  # type: ignore[arg-type]
         if isinstance(chat, int) and chat > 0:
             if not endpoint.startswith("send"):
                 return None
-            rate, period = 1.0, 1.0
+            rate, period = 1, 1.0
         elif isinstance(chat, int | str) and chat:
             rate, period = GROUP_PER_MINUTE, 60.0
         else:
@@ -106,9 +159,11 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         if len(self._chats) > 4096:
             # forget chats whose limiter is idle, so the map cannot grow without bound
             for key, limiter in list(self._chats.items()):
-                if limiter.has_capacity(limiter.max_rate):
+                if limiter.idle():
                     del self._chats[key]
-        return self._chats.setdefault(chat, AsyncLimiter(rate, period))
+        if chat not in self._chats:
+            self._chats[chat] = Bucket(rate, period, self._pace)
+        return self._chats[chat]
 
     async def process_request(
         self,
@@ -125,10 +180,11 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             try:
                 # the chat's pace first, so a chat that must wait does not hold up the queue
-                async with chat_limiter or contextlib.nullcontext():
-                    if counted:
-                        await self._window.acquire()
-                    return await callback(*args, **kwargs)
+                if chat_limiter is not None:
+                    await chat_limiter.acquire()
+                if counted:
+                    await self._window.acquire()
+                return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == retries:
                     raise

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.autoexport import schedule_autoexport
 from bot.telegram.intake import Intake
+from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
@@ -69,8 +70,12 @@ async def run_bot(
     *,
     handle_signals: bool = False,
     expose: dict[str, object] | None = None,
+    pace: Pace | None = None,
 ) -> None:
-    """Serve until `stop` is set (or SIGINT/SIGTERM with handle_signals)."""
+    """Serve until `stop` is set (or SIGINT/SIGTERM with handle_signals).
+
+    `pace` is the clock the outgoing rate limiter sleeps on (the event loop's by default).
+    """
     stop = stop or asyncio.Event()
     engine = make_engine(settings.database_url)
     await asyncio.to_thread(migrate, engine)
@@ -84,7 +89,7 @@ async def run_bot(
         extras={},
     )
     own_intake = settings.intake == "inbox"
-    app = build_application(svc, own_intake=own_intake)
+    app = build_application(svc, own_intake=own_intake, pace=pace)
     loop = asyncio.get_running_loop()
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):

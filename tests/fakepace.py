@@ -1,0 +1,30 @@
+"""A pace for tests: monotonic time that moves only when someone sleeps, so nothing waits."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+
+class FakePace:
+    """Sleeping moves the clock by the time asked for and only yields to the event loop.
+
+    Concurrent sleepers each move it, so time can run ahead of a real schedule but never
+    behind it: a test that asserts a send waited at least so long still means it. The fake
+    Bot API reads it from its server thread, hence the lock.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._now += max(0.0, seconds)
+            self.slept.append(seconds)
+        await asyncio.sleep(0)
