@@ -6,12 +6,20 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+)
+
 from bot import texts
 from bot.core.clock import FixedClock
 from tests.conftest import USER, AwayJournal
 from tests.fakebot import FakeBotAPI
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
+RUN_ENDS = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
 
 
 def at(hour: int, minute: int, second: int = 0, day: int = 8) -> datetime:
@@ -22,11 +30,26 @@ def reminders(fake: FakeBotAPI) -> list[dict[str, Any]]:
     return [m for m in fake.sent_messages if "reply_markup" in m]
 
 
-def fire(bot: Any, name: str) -> None:
-    """Make the scheduler run a job now (time travel for APScheduler)."""
-    jobs = bot.exposed["app"].job_queue.get_jobs_by_name(name)
+async def fire(bot: Any, name: str) -> None:
+    """Make the scheduler run a job now (time travel for APScheduler), and wait until that
+    run has finished: whatever it was going to send is sent by then."""
+    jq = bot.exposed["app"].job_queue
+    jobs = jq.get_jobs_by_name(name)
     assert jobs, f"no job {name}"
-    jobs[0].job.modify(next_run_time=datetime.now(UTC))
+    job = jobs[0].job
+    loop = asyncio.get_running_loop()
+    outcome: asyncio.Future[int] = loop.create_future()
+
+    def listen(event: Any) -> None:
+        if event.job_id == job.id:
+            loop.call_soon_threadsafe(lambda: outcome.done() or outcome.set_result(event.code))
+
+    jq.scheduler.add_listener(listen, RUN_ENDS)
+    try:
+        job.modify(next_run_time=datetime.now(UTC))
+        assert await asyncio.wait_for(outcome, 10) == EVENT_JOB_EXECUTED, f"{name} did not run"
+    finally:
+        jq.scheduler.remove_listener(listen)
 
 
 def stamp(clock: FixedClock) -> int:
@@ -45,21 +68,20 @@ async def evening(start_bot: Any, fake: FakeBotAPI, text: str = "hello") -> tupl
 async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
     clock, bot = await evening(start_bot, fake, "first note")
     clock.set(at(21, 30, 5))
-    fire(bot, f"reminder:{USER}")
+    await fire(bot, f"reminder:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
     first = reminders(fake)[0]
     assert first["text"] == "1 note today — anything else?"
     labels = [b["text"] for row in first["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["Snooze 30 min", "Snooze 1 h", "Done for today"]
-    fire(bot, f"reminder:{USER}")  # a second run the same day (as on a DST fall-back day)
-    await asyncio.sleep(0.5)
+    await fire(bot, f"reminder:{USER}")  # a second run the same day (as on a DST fall-back day)
     assert len(reminders(fake)) == 1
     fake.press(USER, first, "rz:snooze:30:2021-04-08")
     await bot.until(lambda: bool(fake.calls_to("editMessageText")))
     assert fake.calls_to("editMessageText")[0].params["text"] == "Snoozed until 22:00."
     assert fake.calls_to("answerCallbackQuery")
     clock.set(at(22, 0, 5))
-    fire(bot, f"snooze:{USER}")
+    await fire(bot, f"snooze:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 2)
     fake.press(USER, reminders(fake)[1], "rz:done:2021-04-08")
     await bot.until(lambda: len(fake.calls_to("editMessageText")) == 2)
@@ -140,10 +162,9 @@ async def test_remind_week_and_digest_commands(fake: FakeBotAPI, start_bot: Any)
     assert "every Sunday at 20:00 (Asia/Shanghai)" in await bot.ask(USER, "/digest sun 20:00")
     assert "Sunday 20:00" in await bot.ask(USER, "/digest")
     clock.set(datetime(2021, 4, 11, 12, 0, 30, tzinfo=UTC))  # Sunday 20:00:30 in Shanghai
-    fire(bot, f"digest:{USER}")
+    await fire(bot, f"digest:{USER}")
     await bot.until(lambda: any(t.startswith("Week 2021-4-5") for t in fake.sent_texts()))
-    fire(bot, f"digest:{USER}")
-    await asyncio.sleep(0.5)
+    await fire(bot, f"digest:{USER}")
     assert sum(t.startswith("Week 2021-4-5") for t in fake.sent_texts()) == 2  # /week + 1 digest
     assert "off" in await bot.ask(USER, "/digest off")
 
@@ -156,16 +177,15 @@ async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start
     fake.send(USER, "already wrote today", date=stamp(clock))
     await bot.reacted(1)
     clock.set(at(21, 30, 5))
-    fire(bot, f"reminder:{USER}")
+    await fire(bot, f"reminder:{USER}")
     svc = bot.exposed["services"]
     day = at(0, 0).date()
     await bot.until(lambda: svc.ledger.status(USER, day, "reminder") == "skipped")
-    fire(bot, f"reminder:{USER}")  # a second run changes nothing
-    await asyncio.sleep(0.3)
+    await fire(bot, f"reminder:{USER}")  # a second run changes nothing
     assert reminders(fake) == []
     # the next day has no notes: the reminder comes
     clock.set(at(21, 30, 5, day=9))
-    fire(bot, f"reminder:{USER}")
+    await fire(bot, f"reminder:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
     assert reminders(fake)[0]["text"].startswith("What did you learn today?")
 
@@ -175,9 +195,9 @@ async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, star
     svc = bot.exposed["services"]
     svc.journal = AwayJournal(svc.journal, "get_user")
     clock.set(at(21, 30, 5))
-    fire(bot, f"reminder:{USER}")
+    await fire(bot, f"reminder:{USER}")
     jq = bot.exposed["app"].job_queue
     await bot.until(lambda: bool(jq.get_jobs_by_name(f"retry:{USER}")))
     assert reminders(fake) == []
-    fire(bot, f"retry:{USER}")
+    await fire(bot, f"retry:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
