@@ -180,7 +180,11 @@ async def start_bot(
                 pace=pace,
             )
         )
-        await running.until(lambda: "app" in running.exposed)
+        # started = polling or the webhook set: the jobs are rebuilt and the intake is in
+        # place by then (the app is exposed before either)
+        listening = lambda: fake.polls + len(fake.calls_to("setWebhook"))  # noqa: E731
+        before = listening()
+        await running.until(lambda: "app" in running.exposed and listening() > before)
         bots.append(running)
         return running
 

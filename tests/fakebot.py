@@ -79,6 +79,7 @@ class FakeBotAPI:
         self.delivered: Counter[int] = Counter()  # successful sendMessage calls per chat
         self._callback_ids = itertools.count(1)
         self.confirmed = 0  # highest update_id confirmed through an offset
+        self.polls = 0  # getUpdates requests so far
         self.now = lambda: int(time.time())
         # stamps each call: a test that paces the bot with a fake pace reads the same clock
         self.monotonic: Callable[[], float] = time.monotonic
@@ -342,8 +343,10 @@ class FakeBotAPI:
             self._error(h, 401, "Unauthorized")
             return
         method = path[len(prefix) :]
-        if method != "getUpdates":
-            with self._cond:
+        with self._cond:
+            if method == "getUpdates":
+                self.polls += 1  # not a call: a bot polls all the time
+            else:
                 self.calls.append(Call(method, params, self.monotonic()))
         failure = self._failure_for(method, params)
         if failure is not None:
