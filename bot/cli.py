@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -37,7 +38,8 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.telegram.runner import run_bot
 
     token = settings.token()
-    setup_logging(settings.log_level, token)
+    hook = settings.webhook_secret
+    setup_logging(settings.log_level, token, [hook.get_secret_value()] if hook else [])
     from telegram.error import InvalidToken, NetworkError
 
     try:
@@ -144,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # the journal, media, backups and exports are private: 0600 files, 0700 folders
+    os.umask(0o077)
     try:
         try:
             settings = load_settings(args.env_file)

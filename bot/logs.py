@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 _TOKENISH = re.compile(r"\d{5,12}(?::|%3A)[A-Za-z0-9_-]{20,}")
+# PTB logs every call's parameters at DEBUG, setWebhook's secret_token among them
+_SECRET_FIELD = re.compile(r"""(secret_token['"]?\s*[:=]\s*['"]?)[^'"&\s,}]+""")
+_secrets: set[str] = set()  # more secrets to redact, e.g. a webhook secret made at start
+# libraries that log per request, per parse or per plugin at DEBUG/INFO: their warnings only
+QUIET = (
+    "httpx",  # every request URL, and Bot API URLs contain the token
+    "httpcore",
+    "apscheduler",
+    "markdown_it",  # a line per rule per parse: multiplies log volume 145x at DEBUG
+    "alembic.runtime.plugins",
+    "asyncio",
+)
+
+
+def redact(secret: str) -> None:
+    """Keep `secret` out of every log line from now on (like the token)."""
+    if secret:
+        _secrets.add(secret)
 
 
 class RedactToken(logging.Filter):
@@ -16,8 +35,11 @@ class RedactToken(logging.Filter):
         self._secrets = [t for t in {token, token and token.replace(":", "%3A")} if t]
 
     def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<token>")
+        for token in self._secrets:
+            text = text.replace(token, "<token>")
+        for secret in sorted(_secrets, key=len, reverse=True):
+            text = text.replace(secret, "<secret>")
+        text = _SECRET_FIELD.sub(r"\1<secret>", text)
         return _TOKENISH.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -32,8 +54,10 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None = None) -> None:
-    """Configure the root logger with token redaction; quiet the HTTP client's URL logging."""
+def setup_logging(level: str, token: str | None = None, secrets: Sequence[str] = ()) -> None:
+    """Configure the root logger with token and secret redaction; quiet chatty libraries."""
+    for secret in secrets:
+        redact(secret)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactToken(token))
@@ -42,9 +66,7 @@ def setup_logging(level: str, token: str | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request URL, and Bot API URLs contain the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
     # our limiter retries a 429 itself; PTB's would log each one as an ERROR
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

@@ -28,6 +28,15 @@ from tests.fakebot import FakeBotAPI
 USER = 1001
 
 
+@pytest.fixture(autouse=True)
+def _umask() -> Iterator[None]:
+    """`rizhilu` commands run in-process make the umask private: the next test gets it back."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2021, 4, 8, 12, 0, tzinfo=UTC))

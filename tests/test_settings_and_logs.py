@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.logs import RedactToken
+from bot.logs import RedactToken, redact
 from bot.settings import SettingsError, load_settings
 
 TOKEN = "123456789:" + "FAKE-not-a-real-token-00000000000000"  # token-shaped, made up
@@ -123,3 +123,21 @@ def test_unreachable_api_is_one_clear_error(
     assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the Bot API" in err and TOKEN not in err
+
+
+def test_webhook_secrets_are_redacted() -> None:
+    made_at_start = "generated-" + "z" * 30
+    redact(made_at_start)
+    f = RedactToken(TOKEN)
+    rec = logging.LogRecord(
+        "telegram.ext.ExtBot", logging.DEBUG, __file__, 1,
+        "Calling Bot API endpoint `setWebhook` with parameters `%s`",
+        ({"url": "https://x.org/hook", "secret_token": "unknown-secret-1234"},), None,
+    )  # fmt: skip
+    f.filter(rec)
+    assert (
+        "unknown-secret-1234" not in rec.getMessage() and "https://x.org/hook" in rec.getMessage()
+    )
+    rec = logging.LogRecord("x", logging.INFO, __file__, 1, f"got {made_at_start}", None, None)
+    f.filter(rec)
+    assert made_at_start not in rec.getMessage() and "<secret>" in rec.getMessage()

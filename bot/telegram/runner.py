@@ -10,6 +10,7 @@ import signal
 from telegram.ext import Application
 
 from bot.core.clock import Clock
+from bot.logs import redact
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.autoexport import schedule_autoexport
@@ -39,6 +40,7 @@ async def _serve_webhook(
         if settings.webhook_secret is not None
         else secrets.token_urlsafe(32)
     )
+    redact(secret)  # PTB logs setWebhook's parameters at DEBUG
     server = WebhookServer(
         app,
         intake,
