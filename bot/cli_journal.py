@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_args
 
 from bot.cli import CliError, examples
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
-from bot.core.export import ExportOptions, render_document
-from bot.export_files import write_daily_notes, write_posts
+from bot.core.export import Format, Order, Split
+from bot.exporting import ExportError, ExportRequest, write_export
 from bot.settings import Settings
 
 
@@ -35,18 +33,23 @@ def add_commands(sub: Any) -> None:
             "rizhilu export --out _posts/2021-04-08-rizhilu.md",
             "rizhilu export --from 2021-3-1 --to 2021-3-31 --order oldest --format plain",
             "rizhilu export --split month --out _posts",
+            "rizhilu export --from 2021-1-1 --to 2021-12-31 --split month --out 2021.zip",
             "rizhilu export --format obsidian --out vault/daily",
         ),
     )
     exp.add_argument("--user", type=int, help="Telegram user id (default: the only user)")
     exp.add_argument(
-        "--out", default="-", help="file, folder (with --split/obsidian) or - (stdout)"
+        "--out",
+        default="-",
+        help="file or - (stdout); with --split or obsidian a folder or a .zip",
     )
     exp.add_argument("--from", dest="start", type=_date_arg, help="first day, e.g. 2021-3-1")
     exp.add_argument("--to", dest="end", type=_date_arg, help="last day, e.g. 2021-3-31")
-    exp.add_argument("--order", choices=["newest", "oldest"], default="newest")
-    exp.add_argument("--split", choices=["none", "day", "week", "month"], default="none")
-    exp.add_argument("--format", choices=["jekyll", "plain", "obsidian"], default="jekyll")
+    exp.add_argument("--order", choices=get_args(Order), default="newest")
+    exp.add_argument(
+        "--split", choices=get_args(Split), default="none", help="one Jekyll post per period"
+    )
+    exp.add_argument("--format", choices=get_args(Format), default="jekyll")
     exp.set_defaults(func=cmd_export)
     imp = sub.add_parser(
         "import",
@@ -68,74 +71,33 @@ def add_commands(sub: Any) -> None:
     imp.set_defaults(func=cmd_import)
 
 
-def export_options(settings: Settings, args: argparse.Namespace) -> ExportOptions:
-    template = None
-    if settings.export_front_matter is not None:
-        try:
-            template = settings.export_front_matter.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"EXPORT_FRONT_MATTER: cannot read {exc.filename}") from None
-    return ExportOptions(
-        title=settings.export_title,
-        author=settings.export_author,
-        front_matter_template=template,
-        heading_level=settings.export_heading_level,
-        date_style=settings.export_date_style,
-        order=args.order,
-        format=args.format,
-    )
-
-
-@contextlib.contextmanager
-def _output(path: str) -> Iterator[IO[str]]:
-    if path == "-":
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="\n") as fh:
-        yield fh
-
-
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage import bulk
     from storage.engine import ensure_schema, make_engine
 
-    opts = export_options(settings, args)
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine)
         user_id = args.user if args.user is not None else bulk.only_user(engine)
         if user_id is None:
             raise CliError("several users (or none) in the database: pass --user ID")
-        meta = bulk.journal_meta(engine, user_id)
-        if meta is None:
-            raise CliError(f"no journal for user {user_id}")
-        days = bulk.iter_days(
-            engine, user_id, start=args.start, end=args.end, newest_first=opts.order == "newest"
+        request = ExportRequest(
+            user_id, args.start, args.end, order=args.order, split=args.split, format=args.format
         )
-        title = meta.title or opts.title
-        if args.format == "obsidian":
-            written = write_daily_notes(days, Path("daily" if args.out == "-" else args.out), opts)
-            print(f"wrote {written} daily notes", file=sys.stderr)
-        elif args.split != "none":
-            folder = Path("_posts" if args.out == "-" else args.out)
-            written = write_posts(days, folder, opts, args.split, title)
-            print(f"wrote {written} posts to {folder}/", file=sys.stderr)
-        else:
-            with _output(args.out) as out:
-                for chunk in render_document(
-                    opts,
-                    title=title,
-                    stored_front_matter=meta.front_matter,
-                    newest=meta.newest,
-                    sections=bulk.sections(engine, user_id),
-                    days=days,
-                ):
-                    out.write(chunk)
+        target: Path | IO[str] = sys.stdout
+        if request.many_files:
+            default = "daily" if request.format == "obsidian" else "_posts"
+            target = Path(default if args.out == "-" else args.out)
+        elif args.out != "-":
+            target = Path(args.out)
+        result = write_export(engine, settings, request, target)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
     finally:
         engine.dispose()
+    if request.many_files:
+        kind = "daily notes" if request.format == "obsidian" else "posts"
+        print(f"wrote {result.files} {kind} to {target}", file=sys.stderr)
     return 0
 
 

@@ -88,6 +88,10 @@ EXPORT_BAD = (
     "monthly, weekly or daily (a .zip of posts) or obsidian (a .zip of daily notes)."
 )
 EXPORT_EMPTY = "Nothing to export for that period."
+EXPORT_FRONT_MATTER = (
+    "No export: I cannot read the front-matter template EXPORT_FRONT_MATTER names "
+    "(the bot's log says why)."
+)
 EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."
 
 REMIND_STATE = (

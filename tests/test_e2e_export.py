@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot import texts
+from bot.cli import main
 from bot.core.mdparser import parser
+from bot.exporting import ExportRequest, FrontMatterUnreadable
 from bot.telegram.autoexport import refresh
-from bot.telegram.handlers.export import ExportRequest, parse_request
+from bot.telegram.handlers.export import BadPeriod, parse_request
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
 
@@ -44,12 +49,13 @@ async def test_export_sends_a_document(fake: FakeBotAPI, start_bot: Any) -> None
 
 
 def test_export_words() -> None:
-    assert parse_request(["2021-03", "plain", "Oldest"]) == ExportRequest(
-        "2021-03", "plain", "none", "oldest"
-    )
-    assert parse_request(["monthly"]) == ExportRequest("", "jekyll", "month")
-    assert parse_request(["obsidian", "2021"]).format == "obsidian"
-    assert parse_request(["someday", "soon"]).period == "someday soon"
+    march = ExportRequest(USER, date(2021, 3, 1), date(2021, 3, 31), "oldest", "none", "plain")
+    assert parse_request(USER, ["2021-03", "plain", "Oldest"]) == (march, "2021-03")
+    assert parse_request(USER, ["monthly"]) == (ExportRequest(USER, split="month"), "all")
+    assert parse_request(USER, ["obsidian", "2021"])[0].format == "obsidian"
+    with pytest.raises(BadPeriod) as bad:
+        parse_request(USER, ["someday", "monthly", "soon"])
+    assert bad.value.text == "someday soon"
 
 
 async def test_export_shapes(fake: FakeBotAPI, start_bot: Any) -> None:
@@ -125,3 +131,126 @@ async def test_export_path_per_user(fake: FakeBotAPI, start_bot: Any, tmp_path: 
     # without {user}, several users' journals are not mixed into one file
     svc.settings = svc.settings.model_copy(update={"export_path": str(tmp_path / "one.md")})
     assert await asyncio.to_thread(refresh, svc) == 0 and not (tmp_path / "one.md").exists()
+
+
+JOURNAL = """\
+# 测试日志
+
+A preamble under the title.
+
+### TODO
+
+* todo one
+
+## 2021-4-8
+
+* april note
+  * detail
+
+## 2021-3-31 ~ 2021-4-2
+
+* a long weekend
+
+## 2021-3-2
+
+* march note
+
+## 2020-12-31
+
+* last year
+"""
+
+# the same request, as the bot's words and as the CLI's flags (.zip: many files)
+SAME_REQUESTS = [
+    ("/export", [], ".md"),
+    ("/export 2021", ["--from", "2021-1-1", "--to", "2021-12-31"], ".md"),
+    ("/export 2021-4-1..2021-4-30 oldest plain",
+     ["--from", "2021-4-1", "--to", "2021-4-30", "--order", "oldest", "--format", "plain"], ".md"),
+    ("/export 2021-4-8", ["--from", "2021-4-8", "--to", "2021-4-8"], ".md"),
+    ("/export monthly", ["--split", "month"], ".zip"),
+    ("/export 2021 weekly oldest",
+     ["--from", "2021-1-1", "--to", "2021-12-31", "--split", "week", "--order", "oldest"], ".zip"),
+    ("/export daily", ["--split", "day"], ".zip"),
+    ("/export obsidian", ["--format", "obsidian"], ".zip"),
+]  # fmt: skip
+
+
+async def test_cli_and_bot_export_the_same_bytes(
+    fake: FakeBotAPI,
+    start_bot: Any,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    template = tmp_path / "front.yml"
+    template.write_text("layout: post\ntitle: {title}\ndate: {date}\n", encoding="utf-8")
+    bot = await start_bot(export_front_matter=template, export_date_style="iso")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EXPORT_FRONT_MATTER", str(template))
+    monkeypatch.setenv("EXPORT_DATE_STYLE", "iso")
+    env = ["--env-file", str(tmp_path / "absent.env")]
+    source = tmp_path / "journal.md"
+    source.write_text(JOURNAL, encoding="utf-8")
+    assert await asyncio.to_thread(main, [*env, "import", str(source), "--user", str(USER)]) == 0
+    fake.send(USER, "2021-4-9: sent to the bot")
+    await bot.reacted(1)
+
+    async def from_bot(command: str) -> bytes:
+        before = len(fake.calls_to("sendDocument"))
+        fake.command(USER, command)
+        await bot.until(lambda: len(fake.calls_to("sendDocument")) > before)
+        data = fake.calls_to("sendDocument")[-1].params["document"]["data"]
+        assert isinstance(data, bytes)
+        return data
+
+    async def from_cli(flags: list[str], out: Path) -> bytes:
+        args = [*env, "export", "--user", str(USER), *flags, "--out", str(out)]
+        assert await asyncio.to_thread(main, args) == 0
+        return await asyncio.to_thread(out.read_bytes)
+
+    for i, (command, flags, suffix) in enumerate(SAME_REQUESTS):
+        bot_bytes = await from_bot(command)
+        assert bot_bytes == await from_cli(flags, tmp_path / f"cli-{i}{suffix}"), command
+        if suffix == ".zip":
+            with zipfile.ZipFile(io.BytesIO(bot_bytes)) as zf:
+                assert len(zf.namelist()) > 1 and "A preamble" not in str(zf.read(zf.namelist()[0]))
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, [*env, "export", "--user", str(USER)]) == 0
+    whole = capsys.readouterr().out.encode("utf-8")
+    assert whole == await from_bot("/export")
+    # named sections belong to the whole journal, not to a period of it
+    assert b"A preamble under the title.\n\n### TODO\n\n* todo one\n" in whole
+    year = (tmp_path / "cli-1.md").read_text(encoding="utf-8")
+    assert year.startswith(
+        "---\nlayout: post\ntitle: 测试日志\ndate: 2021-04-09\n---\n\n# 测试日志\n"
+    )
+    assert "preamble" not in year and "TODO" not in year and "last year" not in year
+    assert "## 2021-03-31 ~ 2021-04-02" in year
+
+
+async def test_an_unreadable_front_matter_template_stops_the_export(
+    fake: FakeBotAPI,
+    start_bot: Any,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = tmp_path / "no-such-template.yml"
+    post = tmp_path / "post.md"
+    bot = await start_bot(export_front_matter=missing, export_path=str(post))
+    fake.send(USER, "2021-4-8: a note")
+    await bot.reacted(1)
+    assert await bot.ask(USER, "/export") == texts.EXPORT_FRONT_MATTER
+    assert "\n" not in texts.EXPORT_FRONT_MATTER and not fake.calls_to("sendDocument")
+    with pytest.raises(FrontMatterUnreadable):  # EXPORT_PATH keeps the post as it was
+        await asyncio.to_thread(refresh, bot.exposed["services"])
+    assert not post.exists()
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EXPORT_FRONT_MATTER", str(missing))
+    args = ["--env-file", str(tmp_path / "absent.env"), "export", "--out", str(tmp_path / "a.md")]
+    assert await asyncio.to_thread(main, args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: EXPORT_FRONT_MATTER: cannot read {missing}")
+    assert err.count("\n") == 1 and not (tmp_path / "a.md").exists()

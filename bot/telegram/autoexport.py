@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.telegram.handlers.export import write_export
+from bot.exporting import ExportError, ExportRequest, write_export
 from bot.telegram.services import KEY, Context, Services, db
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def refresh(svc: Services) -> int:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            days = write_export(svc, user_id, None, None, tmp)
+            days = write_export(svc.engine, svc.settings, ExportRequest(user_id), tmp).days
             new = tmp.read_bytes()
             if days == 0 or (path.exists() and path.read_bytes() == new):
                 continue
@@ -59,7 +59,7 @@ async def export_job(context: Context) -> None:
     assert isinstance(svc, Services)
     try:
         written = await db(refresh, svc)
-    except OSError as exc:  # a full disk or a read-only folder must not stop the bot
+    except (OSError, ExportError) as exc:  # a full disk, a read-only folder, a bad template
         log.error("EXPORT_PATH: could not write the export: %s", exc)
         return
     if written:
