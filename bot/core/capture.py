@@ -1,12 +1,14 @@
-"""A message becomes notes: backdating prefixes, lists that nest, photos as images."""
+"""A message becomes notes: one pure plan decides the day, the notes, the image and refusals."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from bot.core.blocks import markdown_to_drafts
+from bot.core.days import journal_day, zone
 from bot.core.entities import Entity, to_markdown
 from bot.core.notes import NoteDraft
 
@@ -104,3 +106,125 @@ def photo_notes(url: str, caption: list[NoteDraft]) -> list[NoteDraft]:
         return [image]
     head, *rest = caption
     return [replace(head, children=[image, *head.children]), *rest]
+
+
+MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit
+
+
+@dataclass(frozen=True)
+class Image:
+    """A photo (its largest size) or an image document, as the message names it."""
+
+    file_id: str
+    unique_id: str
+    size: int | None = None
+    document: bool = False
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What capture needs to know of a new message or an edit, free of Telegram's types."""
+
+    sent_at: datetime
+    text: str = ""
+    entities: tuple[Entity, ...] = ()
+    edit: bool = False
+    edited_at: datetime | None = None
+    image: Image | None = None
+    reply_to: int | None = None
+    album: str | None = None
+
+
+@dataclass(frozen=True)
+class Prefs:
+    """The settings capture depends on: the user's zone, the day start, where images are served."""
+
+    timezone: str
+    day_starts_at: time
+    media_url: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """An image to fetch once into MEDIA_DIR, to `path` relative to it."""
+
+    file_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Notes to store for a message: added as new, or replacing an earlier version of it."""
+
+    day: date
+    drafts: list[NoteDraft]
+    edit: bool
+    at: datetime
+    reply_to: int | None = None
+    album: str | None = None
+    download: Download | None = None
+
+
+Reason = Literal["bad_backdate", "future", "too_big", "empty"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Nothing is stored; `quiet` when the user is not told (an edit keeps its last version)."""
+
+    reason: Reason
+    quiet: bool
+    prefix: str = ""
+    day: date | None = None
+
+
+def media_path(image: Image, day: date) -> str:
+    """Where an image lives under MEDIA_DIR: by month, named by Telegram's unique id."""
+    safe_unique = re.sub(r"[^A-Za-z0-9_-]", "", image.unique_id) or "image"
+    return f"{day:%Y}/{day:%m}/{safe_unique}{_extension(image)}"
+
+
+def _extension(image: Image) -> str:
+    if not image.document:
+        return ".jpg"
+    if image.file_name and "." in image.file_name:
+        ext = "." + image.file_name.rsplit(".", 1)[1].lower()
+        if re.fullmatch(r"\.[a-z0-9]{1,5}", ext):
+            return ext
+    subtype = (image.mime_type or "image/jpeg").split("/")[-1].lower()
+    return "." + re.sub(r"[^a-z0-9]", "", subtype)[:5] or ".img"
+
+
+def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
+    """Everything capture decides, in one place: the day, the notes, and whether to store at all.
+
+    The day is the journal day the message was sent on (an edit keeps its message's day),
+    unless a prefix names an earlier one; a later one is refused.
+    """
+    quiet = facts.edit  # a refused edit leaves the stored version alone, without a word
+    sent_day = journal_day(facts.sent_at, zone(prefs.timezone), prefs.day_starts_at)
+    text, ents = facts.text, list(facts.entities)
+    day = sent_day
+    try:
+        backdate = find_backdate(text, sent_day)
+    except BadBackdate as exc:
+        return Refusal("bad_backdate", quiet, prefix=exc.args[0])
+    if backdate is not None:
+        if backdate.day > sent_day:
+            return Refusal("future", quiet, day=backdate.day)
+        day = backdate.day
+        text, ents = strip_prefix(text, ents, backdate)
+    drafts = message_notes(text, ents) if text.strip() else []
+    download = None
+    if facts.image is not None:
+        if facts.image.size is not None and facts.image.size > MAX_DOWNLOAD:
+            return Refusal("too_big", quiet=False)  # even an edit: the new photo is not kept
+        download = Download(facts.image.file_id, media_path(facts.image, day))
+        drafts = photo_notes(prefs.media_url + download.path, drafts)
+    if not drafts:
+        return Refusal("empty", quiet)
+    at = facts.edited_at if facts.edit and facts.edited_at else facts.sent_at
+    album = None if facts.edit else facts.album  # only a new photo joins its album's caption
+    return Capture(day, drafts, facts.edit, at, facts.reply_to, album, download)

@@ -8,9 +8,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, ExtBot, MessageHandler, filters
 
 from bot import texts
+from bot.core.capture import MAX_DOWNLOAD
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
 from bot.telegram.handlers.common import sender
-from bot.telegram.media import MAX_DOWNLOAD
 from bot.telegram.services import Context, Services, db, services
 from storage import bulk
 

@@ -3,34 +3,62 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from telegram import Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot import texts
-from bot.core.capture import BadBackdate, find_backdate, message_notes, photo_notes, strip_prefix
-from bot.core.days import journal_day, zone
-from bot.core.entities import Entity
-from bot.core.notes import NoteDraft
+from bot.core.capture import Image, MessageFacts, Prefs, Refusal, plan
 from bot.telegram.convert import entities
 from bot.telegram.handlers.common import user_of
-from bot.telegram.media import TooBig, save_image
-from bot.telegram.services import Context, Services, db, services
+from bot.telegram.media import download
+from bot.telegram.services import Context, db, services
 from storage.journal import MessageRef
 
 log = logging.getLogger(__name__)
 ACK = "✍"
 
 
-async def _drafts(
-    context: Context, svc: Services, message: Message, text: str, ents: list[Entity], day: date
-) -> list[NoteDraft]:
-    drafts = message_notes(text, ents) if text.strip() else []
-    if message.photo or message.document:
-        rel = await save_image(context.bot, message, svc.settings.media_dir, day)
-        drafts = photo_notes(svc.settings.media_url + rel, drafts)
-    return drafts
+def _image(message: Message) -> Image | None:
+    if message.photo:
+        item = message.photo[-1]  # the largest size
+        return Image(item.file_id, item.file_unique_id, item.file_size)
+    doc = message.document
+    if doc is not None:
+        return Image(
+            doc.file_id,
+            doc.file_unique_id,
+            doc.file_size,
+            document=True,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+        )
+    return None
+
+
+def facts_of(message: Message, edit: bool) -> MessageFacts:
+    """The plain facts capture plans from."""
+    return MessageFacts(
+        sent_at=message.date,
+        text=message.text or message.caption or "",
+        entities=tuple(entities(message.entities or message.caption_entities)),
+        edit=edit,
+        edited_at=message.edit_date,
+        image=_image(message),
+        reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
+        album=message.media_group_id,
+    )
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """What the user is told when a message is not stored."""
+    if refusal.reason == "bad_backdate":
+        return texts.BAD_BACKDATE.format(prefix=refusal.prefix)
+    if refusal.reason == "future":
+        return texts.FUTURE_BACKDATE.format(day=refusal.day)
+    if refusal.reason == "too_big":
+        return texts.TOO_BIG
+    return texts.EMPTY
 
 
 async def capture(update: Update, context: Context) -> None:
@@ -38,48 +66,32 @@ async def capture(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    edited = update.edited_message is not None
     svc = services(context)
     user = await user_of(svc, message)
-    tz = zone(user.timezone)
-    sent_day = journal_day(message.date, tz, svc.settings.day_starts_at)
-    text = message.text or message.caption or ""
-    ents = entities(message.entities or message.caption_entities)
-    day = sent_day
-    try:
-        backdate = find_backdate(text, sent_day)
-    except BadBackdate as exc:
-        if not edited:
-            await message.reply_text(texts.BAD_BACKDATE.format(prefix=exc.args[0]))
+    prefs = Prefs(user.timezone, svc.settings.day_starts_at, svc.settings.media_url)
+    outcome = plan(facts_of(message, edit=update.edited_message is not None), prefs)
+    if isinstance(outcome, Refusal):
+        if not outcome.quiet:
+            await message.reply_text(refusal_text(outcome))
         return
-    if backdate is not None:
-        if backdate.day > sent_day:
-            if not edited:
-                await message.reply_text(texts.FUTURE_BACKDATE.format(day=backdate.day))
-            return
-        day = backdate.day
-        text, ents = strip_prefix(text, ents, backdate)
-    try:
-        drafts = await _drafts(context, svc, message, text, ents, day)
-    except TooBig:
-        await message.reply_text(texts.TOO_BIG)
-        return
-    if not drafts:
-        if not edited:
-            await message.reply_text(texts.EMPTY)
-        return
+    if outcome.download is not None:
+        await download(context.bot, outcome.download, svc.settings.media_dir)
     ref = MessageRef(
-        user_id=user.id,
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        at=message.edit_date if edited and message.edit_date else message.date,
+        user_id=user.id, chat_id=message.chat_id, message_id=message.message_id, at=outcome.at
     )
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    if edited:
-        result = await db(svc.journal.edit_message, ref, drafts, day, reply_to)
+    if outcome.edit:
+        result = await db(
+            svc.journal.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to
+        )
     else:
-        album = message.media_group_id
-        result = await db(svc.journal.add_message, ref, day, drafts, reply_to, album)
+        result = await db(
+            svc.journal.add_message,
+            ref,
+            outcome.day,
+            outcome.drafts,
+            outcome.reply_to,
+            outcome.album,
+        )
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
         await acknowledge(message)
