@@ -135,3 +135,5 @@ def test_image_documents_keep_a_safe_extension() -> None:
         media_path(replace(doc, file_name=None, mime_type="image/webp"), day) == "2026/11/idx.webp"
     )
     assert media_path(replace(doc, unique_id="///"), day) == "2026/11/image.png"
+    # a MIME subtype with nothing usable in it: ".img", not a file name ending in a bare dot
+    assert media_path(replace(doc, file_name=None, mime_type="image/+++"), day) == "2026/11/idx.img"

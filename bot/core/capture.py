@@ -194,7 +194,7 @@ def _extension(image: Image) -> str:
         if re.fullmatch(r"\.[a-z0-9]{1,5}", ext):
             return ext
     subtype = (image.mime_type or "image/jpeg").split("/")[-1].lower()
-    return "." + re.sub(r"[^a-z0-9]", "", subtype)[:5] or ".img"
+    return "." + (re.sub(r"[^a-z0-9]", "", subtype)[:5] or "img")
 
 
 def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
