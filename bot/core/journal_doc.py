@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.blocks import blocks_to_drafts
 from bot.core.days import DayRange
-from bot.core.mdparser import clean_text, parser
+from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import NoteDraft
 
 if TYPE_CHECKING:
@@ -149,7 +149,6 @@ class _Unit:
 
 
 _ATX = re.compile(r"^#{1,6}(?:[ \t]|$)")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _chunks(lines: list[str]) -> list[tuple[int, int]]:
@@ -159,15 +158,8 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
     the same journal (an ATX heading at column 0 always ends the block before it).
     """
     starts = [0]
-    fence: str | None = None
-    for n, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-        elif fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-        elif n and _ATX.match(line):
+    for n, (line, fenced) in enumerate(zip(lines, in_fences(lines), strict=True)):
+        if n and not fenced and _ATX.match(line):
             starts.append(n)
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -73,3 +74,26 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes
 def unescape(text: str) -> str:
     """A stored note's text as a person reads it in a plain-text reply: `\\*` becomes `*`."""
     return _ESCAPED.sub(r"\1", text)
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def in_fences(lines: Iterable[str]) -> list[bool]:
+    """For each line, whether it belongs to a top-level code fence (its fence lines too).
+
+    A fence left open runs to the end, as in markdown-it.
+    """
+    out: list[bool] = []
+    fence: str | None = None
+    for line in lines:
+        m = _FENCE.match(line)
+        if fence is None:
+            if m:
+                fence = m.group(1)
+            out.append(fence is not None)
+            continue
+        out.append(True)
+        if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+            fence = None
+    return out

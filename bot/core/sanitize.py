@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.core.mdparser import clean_text, expand_indent, parser
+from bot.core.mdparser import clean_text, expand_indent, in_fences, parser
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -52,7 +52,6 @@ _TAG_OR_SCHEME = re.compile(r"<[A-Za-z/!?]|\]\(\s*<?\s*(?:javascript|vbscript|da
 _AUTOLINK = re.compile(
     r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>"
 )
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _defang_line(line: str) -> str:
@@ -99,21 +98,10 @@ def _defang_line(line: str) -> str:
 
 
 def _defang(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    fence: str | None = None
-    for line in lines:
-        m = _FENCE_LINE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-            out.append(line)
-            continue
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            out.append(line)
-            continue
-        out.append(_defang_line(line) if _TAG_OR_SCHEME.search(line) else line)
-    return out
+    return [
+        line if fenced or not _TAG_OR_SCHEME.search(line) else _defang_line(line)
+        for line, fenced in zip(lines, in_fences(lines), strict=True)
+    ]
 
 
 def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a day-level block
