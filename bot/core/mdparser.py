@@ -76,24 +76,31 @@ def unescape(text: str) -> str:
     return _ESCAPED.sub(r"\1", text)
 
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 
 
 def in_fences(lines: Iterable[str]) -> list[bool]:
     """For each line, whether it belongs to a top-level code fence (its fence lines too).
 
-    A fence left open runs to the end, as in markdown-it.
+    markdown-it's rules: at most three spaces before the fence; a backtick fence's info
+    string has no backtick (else the line is inline code); the closing fence uses the same
+    character, is at least as long and has only spaces after it; an open fence runs to the end.
     """
     out: list[bool] = []
     fence: str | None = None
     for line in lines:
         m = _FENCE.match(line)
         if fence is None:
-            if m:
+            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
                 fence = m.group(1)
             out.append(fence is not None)
             continue
         out.append(True)
-        if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+        if (
+            m
+            and m.group(1)[0] == fence[0]
+            and len(m.group(1)) >= len(fence)
+            and not m.group(2).strip(" \t")
+        ):
             fence = None
     return out
