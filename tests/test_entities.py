@@ -216,3 +216,10 @@ def test_messages_with_urls_always_convert_and_keep_their_words(
     md = to_markdown(text, ents, lists=lists)
     if not lists:
         assert "".join(ch for ch, _ in parsed_styles(md)) == visible(text)
+
+
+def test_inline_code_of_three_backticks_at_a_line_start_is_not_a_fence() -> None:
+    # it was taken for an opening fence, so the next line went unescaped and the re-parse
+    # check dropped the code style to save the heading mark
+    md = to_markdown("``a\n# not heading", [Entity("code", 0, 3)])
+    assert md == "``` ``a ```\n\\# not heading"

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markdown_it.token import Token
 
-from bot.core.mdparser import clean_text, parser
+from bot.core.mdparser import clean_text, in_fences, parser
 
 FORMATTING = {"bold", "italic", "strikethrough", "code", "pre", "text_link", "text_mention", "url"}
 _STYLE = {"bold": "strong", "italic": "em", "strikethrough": "s", "code": "code", "pre": "code"}
@@ -258,16 +258,9 @@ class _Writer:
 
 def _fix_lines(md: str, keep_list_markers: bool) -> str:
     out: list[str] = []
-    fence: str | None = None
-    for line in md.split("\n"):
-        m = re.match(r"^(`{3,})", line)
-        if fence is None and m:
-            fence = m.group(1)
-            out.append(line)
-            continue
-        if fence is not None:
-            if line == fence:
-                fence = None
+    lines = md.split("\n")
+    for line, fenced in zip(lines, in_fences(lines), strict=True):
+        if fenced:
             out.append(line)
             continue
         if not keep_list_markers:
