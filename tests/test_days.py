@@ -15,6 +15,7 @@ from bot.core.days import (
     parse_date,
     parse_day_argument,
     parse_hhmm,
+    same_day_in,
     zone,
 )
 
@@ -131,3 +132,17 @@ def test_find_zones(text: str, found: list[str]) -> None:
 def test_find_zones_asks_back_when_a_city_is_ambiguous() -> None:
     several = find_zones("san")
     assert 1 < len(several) <= 8 and all("/San" in z for z in several)
+
+
+@pytest.mark.parametrize(
+    ("day", "year", "expected"),
+    [
+        (date(2024, 2, 29), 2023, date(2023, 2, 28)),  # no 29th in a common year
+        (date(2024, 2, 29), 2020, date(2020, 2, 29)),
+        (date(2024, 2, 28), 2023, date(2023, 2, 28)),
+        (date(2023, 3, 1), 2024, date(2024, 3, 1)),
+        (date(2021, 12, 31), 2020, date(2020, 12, 31)),
+    ],
+)
+def test_same_day_in_another_year(day: date, year: int, expected: date) -> None:
+    assert same_day_in(day, year) == expected

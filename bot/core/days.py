@@ -108,6 +108,14 @@ class DayRange:
         return f"{format_date(self.start, style)} ~ {format_date(self.end, style)}"
 
 
+def same_day_in(day: date, year: int) -> date:
+    """The same month and day in another year; 29 February becomes the 28th in a common year."""
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return day.replace(year=year, day=28)
+
+
 def format_date(day: date, style: str = "unpadded") -> str:
     """'2021-4-8' (the sample's unpadded style) or '2021-04-08' (iso)."""
     if style == "iso":

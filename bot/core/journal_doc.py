@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.core.blocks import blocks_to_drafts
-from bot.core.days import DayRange
+from bot.core.days import DayRange, same_day_in
 from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import NoteDraft
 
@@ -287,7 +287,7 @@ def _order_anomalies(days: list[Day]) -> list[Anomaly]:
             if (newer is None or candidate <= newer) and (older is None or candidate >= older):
                 end = day.days.end
                 if end.year == day.days.start.year:
-                    end = _same_day_in(end, year)
+                    end = same_day_in(end, year)
                 suggestion = DayRange(candidate, max(end, candidate))
                 break
         where = f"between {newer} and {older}" if newer and older else "out of order"
@@ -330,13 +330,6 @@ def fix_dates(parsed: ParsedJournal) -> ParsedJournal:
         first_line.setdefault(moved_to.key, day.line)
     anomalies.sort(key=lambda a: a.line)
     return replace(parsed, days=days, anomalies=anomalies)
-
-
-def _same_day_in(day: date, year: int) -> date:
-    try:
-        return day.replace(year=year)
-    except ValueError:  # 29 February
-        return day.replace(year=year, day=28)
 
 
 def _longest_non_increasing(values: list[date]) -> set[int]:

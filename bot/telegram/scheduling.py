@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, Job
 
 from bot.core.chunks import TELEGRAM_LIMIT
-from bot.core.days import journal_day, parse_hhmm, zone
+from bot.core.days import journal_day, parse_hhmm, same_day_in, zone
 from bot.core.digest import render_digest, week_bounds
 from bot.core.reminders import (
     due_daily,
@@ -251,18 +251,13 @@ def digest_for(svc: Services, user: UserInfo, start: date, end: date, today: dat
     week = svc.journal.days_between(user.id, start, end)
     for offset in range((end - start).days + 1):
         week.setdefault(start + timedelta(days=offset), [])
-    year_ago = svc.journal.days_between(user.id, _year_earlier(start), _year_earlier(end))
+    year_ago = svc.journal.days_between(
+        user.id, same_day_in(start, start.year - 1), same_day_in(end, end.year - 1)
+    )
     return render_digest(
         start, end, week, svc.journal.logged_dates(user.id), today, year_ago,
         svc.settings.export_date_style,
     )  # fmt: skip
-
-
-def _year_earlier(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 async def check_digest(app: App, svc: Services, user: UserInfo) -> str | None:
