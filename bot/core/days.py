@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""Day names as date.weekday() counts them (0 = Monday); the first three letters abbreviate."""
+
 
 class BadZone(ValueError):
     """An unknown IANA time zone name."""

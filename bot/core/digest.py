@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.chunks import clip
-from bot.core.days import format_date
+from bot.core.days import WEEKDAYS, format_date
 from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
 
@@ -97,7 +97,7 @@ def render_digest(
         notes = week[day]
         if not notes:
             continue
-        lines.append(f"{format_date(day, date_style)} ({day:%a})")
+        lines.append(f"{format_date(day, date_style)} ({WEEKDAYS[day.weekday()][:3]})")
         for n in notes:
             kids = len(n.walk()) - 1
             more = f" (+{kids})" if kids else ""

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.days import journal_day
-
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+from bot.core.days import WEEKDAYS, journal_day
 
 
 class BadTime(ValueError):
@@ -105,7 +103,7 @@ def parse_weekday(text: str) -> int:
     if raw in chinese:
         return chinese[raw]
     for i, name in enumerate(WEEKDAYS):
-        if raw.startswith(name) and len(raw) >= 3:
+        if raw.startswith(name[:3].lower()) and len(raw) >= 3:
             return i
     raise BadTime(f"“{text.strip()}” is not a day of the week (mon … sun)")
 

@@ -7,7 +7,7 @@ from datetime import date
 from telegram import Update
 
 from bot import texts
-from bot.core.days import find_zones, format_date, parse_day_argument, zone
+from bot.core.days import WEEKDAYS, find_zones, format_date, parse_day_argument, zone
 from bot.core.render import render_body
 from bot.core.view import day_html
 from bot.telegram.handlers.common import sender, user_of
@@ -116,9 +116,6 @@ async def tz(update: Update, context: Context) -> None:
     await message.reply_text(texts.TZ_SET.format(tz=new_zone.key, local=local))
 
 
-_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-
-
 async def settings_(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
     reminder = "off"
@@ -127,7 +124,7 @@ async def settings_(update: Update, context: Context) -> None:
         reminder = f"{user.reminder_time}{mode}"
     digest = "off"
     if user.digest_weekday is not None and user.digest_time:
-        digest = f"{_WEEKDAYS[user.digest_weekday]} {user.digest_time}"
+        digest = f"{WEEKDAYS[user.digest_weekday][:3]} {user.digest_time}"
     notes = await db(svc.journal.count_notes, user.id)
     await message.reply_text(
         texts.SETTINGS.format(

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.core.days import parse_date
+from bot.core.days import WEEKDAYS, parse_date
 from bot.core.periods import parse_iso_week
 from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
 from bot.telegram.handlers.common import sender
@@ -21,8 +21,6 @@ from bot.telegram.scheduling import (
     snooze_until,
 )
 from bot.telegram.services import Context, db, services
-
-WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -69,7 +67,7 @@ async def digest(update: Update, context: Context) -> None:
     if not args:
         state = "off"
         if user.digest_weekday is not None and user.digest_time:
-            state = f"{WEEKDAY_NAMES[user.digest_weekday]} {user.digest_time} ({user.timezone})"
+            state = f"{WEEKDAYS[user.digest_weekday]} {user.digest_time} ({user.timezone})"
         await message.reply_text(texts.DIGEST_STATE.format(state=state))
         return
     if args[0] in {"off", "none", "stop", "no"}:
@@ -88,7 +86,7 @@ async def digest(update: Update, context: Context) -> None:
     )
     schedule_user(context.application, svc, user)
     await message.reply_text(
-        texts.DIGEST_ON.format(day=WEEKDAY_NAMES[weekday], time=user.digest_time, tz=user.timezone)
+        texts.DIGEST_ON.format(day=WEEKDAYS[weekday], time=user.digest_time, tz=user.timezone)
     )
 
 
