@@ -12,8 +12,8 @@ from bot.core.chunks import clip
 from bot.core.days import WEEKDAYS, format_date
 from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
+from bot.core.tags import find_tags
 
-_TAG = re.compile(r"(?<![\w&/])\\?#([^\W\d_][\w-]{0,40})")
 _OPEN_TODO = re.compile(r"^(?:(?:TODO|todo)(?![\w-])|\\?\[ \\?\]|:warning:)", re.UNICODE)
 
 
@@ -63,7 +63,7 @@ def week_stats(week: dict[date, list[NoteDraft]], logged: Iterable[date], today:
     every = [n for notes in week.values() for n in _all(notes)]
     tags: Counter[str] = Counter()
     for n in every:
-        tags.update(t.lower() for t in _TAG.findall(n.text))
+        tags.update(t.lower() for t in find_tags(n.text))
     current, longest = streaks(logged, today)
     return WeekStats(
         days_logged=sum(1 for notes in week.values() if notes),
