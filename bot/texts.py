@@ -28,6 +28,9 @@ Commands
 /export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as markdown
   (add plain, oldest, monthly/weekly/daily posts or obsidian notes)
 /search WORDS — notes that contain all the words (#tags too)
+/tags — your tags; /tag NAME — a tag's notes, newest first
+/onthisday — this date in earlier years
+/stats [2021] — days, notes, streaks and a year's heatmap
 /todo — open TODOs, with buttons to tick them off
 /settings — your settings
 
@@ -142,3 +145,36 @@ IMPORT_MOVED = ", {moved} notes moved to their fixed date"
 IMPORT_CANCELLED = "Nothing was imported."
 IMPORT_EXPIRED = "That import is no longer pending; send the file again."
 IMPORT_WORKING = "Importing…"
+
+PAGE_MORE = "More"
+PAGE_GONE = "That list is no longer there; ask again."
+PAGE_HEAD = "{what} · {first}–{last} of {total}:"
+
+TAGS_NONE = "No #tags yet. Write #word in a note (any letters: #paper, #日知录) and /tags lists it."
+TAGS_HEAD = "Your tags ({count}) — /tag NAME shows a tag's notes:"
+TAG_USAGE = "Show a tag's notes: /tag NAME, e.g. /tag paper. /tags lists your tags."
+TAG_NONE = "No notes are tagged #{tag}. /tags lists your tags."
+TAG_HEAD = "#{tag} · {total} notes, newest first:"
+TAG_ONE = "#{tag} · 1 note:"
+
+ONTHISDAY_NONE = "Nothing from {day} in earlier years yet."
+ONTHISDAY_HEAD = "On this day, {day}"
+YEAR_AGO = "a year ago"
+YEARS_AGO = "{years} years ago"
+
+STATS_EMPTY = "Nothing logged yet, so no stats. Send a note and it starts."
+STATS_EMPTY_YEAR = "Nothing logged in {year}."
+STATS_BAD = "I could not read “{arg}” as a year. Try /stats or /stats 2021."
+STATS_SINCE = "Your journal since {first}"
+STATS_YEAR = "Your journal in {year}"
+STATS = """{period}
+Days logged: {days}
+Notes: {notes}
+{streak}
+Busiest weekday: {weekday} ({weekday_notes})"""
+NOTES_ONE = "1 note"
+NOTES_MANY = "{count} notes"
+STATS_STREAK = "Streak: {current} days (longest {longest})"
+STATS_LONGEST = "Longest streak: {longest} days"
+STATS_PICTURE_LAST = "Last 12 months · {days} days · {notes} notes"
+STATS_PICTURE_YEAR = "{year} · {days} days · {notes} notes"

@@ -520,8 +520,11 @@ class Journal:
                 q = q.where(Note.deleted_at.is_(None))
             return int(s.scalar(q) or 0)
 
-    def search(self, user_id: int, words: list[str], limit: int) -> tuple[list[Hit], int]:
-        """Live notes that contain every word (case-insensitive), newest day first; and how many.
+    def search(
+        self, user_id: int, words: list[str], limit: int, offset: int = 0
+    ) -> tuple[list[Hit], int]:
+        """Live notes that contain every word (case-insensitive), newest day first, `limit`
+        of them from `offset`; and how many there are.
 
         The words are bound parameters with LIKE's wildcards escaped: `50%` finds "50%".
         """
@@ -529,7 +532,7 @@ class Journal:
         cond += [Note.text.icontains(w, autoescape=True) for w in words]
         with self._sessions() as s:
             total = int(s.scalar(select(func.count()).select_from(Note).where(*cond)) or 0)
-            hits = self._hits(s, cond, limit)
+            hits = self._hits(s, cond, limit, offset)
         return hits, total
 
     def open_todos(self, user_id: int) -> list[Hit]:
@@ -544,13 +547,16 @@ class Journal:
             return [h for h in self._hits(s, cond, None) if is_open_todo(h.text)]
 
     @staticmethod
-    def _hits(s: Session, cond: list[ColumnElement[bool]], limit: int | None) -> list[Hit]:
+    def _hits(
+        s: Session, cond: list[ColumnElement[bool]], limit: int | None, offset: int = 0
+    ) -> list[Hit]:
         rows = s.execute(
             select(Note.id, Entry.start_date, Entry.end_date, Entry.title, Note.text)
             .join(Entry, Entry.id == Note.entry_id)
             .where(*cond)
             .order_by(Entry.start_date.is_(None), Entry.start_date.desc(), Note.position, Note.id)
             .limit(limit)
+            .offset(offset)
         ).all()
         return [
             Hit(nid, DayRange(a, b or a) if a is not None else None, title, text)

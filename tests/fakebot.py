@@ -464,6 +464,32 @@ class FakeBotAPI:
             caption=p.get("caption", ""),
         )
 
+    def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
+        photo = p.get("photo")
+        data = (photo.get("data") or b"") if isinstance(photo, dict) else b""
+        n = len(self.calls)
+        msg = self._sent_message(
+            p,
+            photo=[{"file_id": f"ph{n}", "file_unique_id": f"uph{n}", "width": 90, "height": 20,
+                    "file_size": len(data)}],
+            caption=p.get("caption", ""),
+        )  # fmt: skip
+        with self._cond:
+            self.sent_messages.append(msg)
+        return msg
+
+    def _m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
+        key = (int(p["chat_id"]), int(p["message_id"]))
+        with self._cond:
+            text, markup = self._shown.get(key, ("", None))
+            new = p.get("reply_markup")
+            if markup == new or (not markup and not new):
+                raise ApiError(400, "Bad Request: message is not modified")
+            self._shown[key] = (text, new)
+        msg = self._sent_message(p, text=text, edit_date=self.now())
+        msg["message_id"] = key[1]
+        return msg
+
     def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         key = (int(p["chat_id"]), int(p["message_id"]))
         new = (p.get("text", ""), p.get("reply_markup"))

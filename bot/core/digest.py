@@ -76,7 +76,8 @@ def week_stats(week: dict[date, list[NoteDraft]], logged: Iterable[date], today:
     )
 
 
-def _one_line(text: str, limit: int = 160) -> str:
+def one_line(text: str, limit: int = 160) -> str:
+    """A note as one plain line: markdown escapes undone, whitespace folded, clipped."""
     return clip(" ".join(unescape(text).split()), limit)
 
 
@@ -102,7 +103,7 @@ def render_digest(
             kids = len(n.walk()) - 1
             more = f" (+{kids})" if kids else ""
             mark = "✓ " if n.done else ""
-            lines.append(f"• {mark}{_one_line(n.text)}{more}")
+            lines.append(f"• {mark}{one_line(n.text)}{more}")
         lines.append("")
     if stats.notes == 0:
         lines += ["Nothing logged this week.", ""]
@@ -118,7 +119,7 @@ def render_digest(
         lines += ["", "A year ago:"]
         for day in sorted(year_ago, reverse=True):
             for n in year_ago[day][:3]:
-                lines.append(f"• {format_date(day, date_style)}: {_one_line(n.text, 120)}")
+                lines.append(f"• {format_date(day, date_style)}: {one_line(n.text, 120)}")
     return "\n".join(lines).strip() + "\n"
 
 

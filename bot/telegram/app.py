@@ -12,12 +12,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram import paging
 from bot.telegram.handlers import (
     access,
     commands,
     errors,
     export,
     imports,
+    lookback,
     notes,
     reminders,
     search,
@@ -96,6 +98,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE_NEW))
     export.register(app)
     search.register(app)
+    lookback.register(app)
+    paging.register(app, {search.SEARCH: search.page, lookback.TAG: lookback.tag_page})
     todos.register(app)
     imports.register(app)
     reminders.register(app)

@@ -11,11 +11,12 @@ from bot import texts
 from bot.core.chunks import clip
 from bot.core.mdparser import unescape
 from bot.telegram.handlers.common import sender
-from bot.telegram.replies import send_long
-from bot.telegram.services import Context, db
+from bot.telegram.paging import Page, fit, send_page
+from bot.telegram.services import Context, Services, db
 from storage.journal import Hit
 
 SHOWN = 20
+SEARCH = "s"  # the paging kind of /search
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 
 
@@ -32,23 +33,37 @@ def hit_line(hit: Hit, date_style: str) -> str:
     return f"{where} · {clip(unescape(first), 160)}"
 
 
-async def search(update: Update, context: Context) -> None:
-    message, svc, user = await sender(update, context)
-    terms = search_terms(" ".join(context.args or []))
-    if not terms:
-        await message.reply_text(texts.SEARCH_USAGE)
-        return
-    hits, total = await db(svc.journal.search, user.id, terms, SHOWN)
+async def page(svc: Services, user_id: int, arg: str, offset: int) -> Page:
+    """A page of the notes that contain every word of `arg`, from `offset`."""
+    terms = search_terms(arg)
+    hits, total = await db(svc.journal.search, user_id, terms, SHOWN, offset)
     shown = " ".join(terms)[:200]
     if not hits:
-        await message.reply_text(texts.SEARCH_NONE.format(words=shown))
+        return Page(texts.SEARCH_NONE.format(words=shown), None)
+    style = svc.settings.export_date_style
+    lines = [hit_line(h, style) for h in hits]
+    count = fit([[line] for line in lines])
+    after = offset + count
+    if offset == 0:
+        head = (texts.SEARCH_ONE if total == 1 else texts.SEARCH_HEAD).format(
+            total=total, words=shown
+        )
+    else:
+        what = f"“{shown}”"
+        head = texts.PAGE_HEAD.format(what=what, first=offset + 1, last=after, total=total)
+    text = [head, "", *lines[:count]]
+    if offset == 0 and total > after:
+        text += ["", texts.SEARCH_MORE.format(more=total - after)]
+    return Page("\n".join(text), after if after < total else None)
+
+
+async def search(update: Update, context: Context) -> None:
+    message, svc, user = await sender(update, context)
+    arg = " ".join(context.args or [])
+    if not search_terms(arg):
+        await message.reply_text(texts.SEARCH_USAGE)
         return
-    head = texts.SEARCH_ONE if total == 1 else texts.SEARCH_HEAD
-    lines = [head.format(total=total, words=shown), ""]
-    lines += [hit_line(h, svc.settings.export_date_style) for h in hits]
-    if total > len(hits):
-        lines += ["", texts.SEARCH_MORE.format(more=total - len(hits))]
-    await send_long(message, "\n".join(lines), filename="search.md")
+    await send_page(message, svc, SEARCH, arg, await page(svc, user.id, arg, 0))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
