@@ -6,6 +6,7 @@ import calendar
 import io
 from typing import Any
 
+from bot.core.days import WEEKDAYS
 from bot.core.lookback import LEVELS, Grid
 
 # level 0 (no notes) … LEVELS, a contribution graph's greens
@@ -72,7 +73,7 @@ def render_heatmap(grid: Grid, title: str) -> bytes:
             ax.text(LEFT + col * CELL, TOP - 8, calendar.month_abbr[month], va="bottom", **text)
             shown = col
     for row in (0, 2, 4):
-        ax.text(LEFT - 6, TOP + row * CELL + (CELL - GAP) / 2, calendar.day_abbr[row],
+        ax.text(LEFT - 6, TOP + row * CELL + (CELL - GAP) / 2, WEEKDAYS[row][:3],
                 va="center", ha="right", **text)  # fmt: skip
     legend_y = TOP + 7 * CELL + 10
     legend_x = WIDTH - RIGHT - (LEVELS + 1) * CELL - 30

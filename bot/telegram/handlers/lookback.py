@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from bot.core.days import format_date
+from bot.core.days import WEEKDAYS, format_date
 from bot.core.digest import one_line
 from bot.core.heatmap import render_heatmap
 from bot.core.lookback import (
@@ -118,7 +118,8 @@ async def onthisday(update: Update, context: Context) -> None:
         notes = (await db(svc.journal.days_between, user.id, day, day)).get(day)
         if not notes:
             continue
-        label = f"{format_date(day, style)} ({day:%A}) · {_years_ago(today.year - day.year)}"
+        ago = _years_ago(today.year - day.year)
+        label = f"{format_date(day, style)} ({WEEKDAYS[day.weekday()]}) · {ago}"
         pieces += ["", f"<b>{html.escape(label, quote=False)}</b>", *day_html(notes)]
         markdown += ["", f"## {label}", "", *render_body(notes)]
     if not pieces:
@@ -144,7 +145,7 @@ def _caption(summary: Summary, period: str) -> str:
         days=summary.days_logged,
         notes=summary.notes,
         streak=streak,
-        weekday=calendar.day_name[busiest] if busiest is not None else "–",
+        weekday=WEEKDAYS[busiest] if busiest is not None else "–",
         weekday_notes=texts.NOTES_ONE if most == 1 else texts.NOTES_MANY.format(count=most),
     )
 
