@@ -219,5 +219,5 @@ def zip_folder(folder: Path, target: Path) -> None:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16  # rw-r--r--, not the 000 a bare ZipInfo gets
+            info.external_attr = 0o600 << 16  # private like every export (umask 077), not 000
             zf.writestr(info, path.read_bytes())

@@ -215,6 +215,7 @@ async def test_cli_and_bot_export_the_same_bytes(
         if suffix == ".zip":
             with zipfile.ZipFile(io.BytesIO(bot_bytes)) as zf:
                 assert len(zf.namelist()) > 1 and "A preamble" not in str(zf.read(zf.namelist()[0]))
+                assert {i.external_attr >> 16 for i in zf.infolist()} == {0o600}
     capsys.readouterr()
     assert await asyncio.to_thread(main, [*env, "export", "--user", str(USER)]) == 0
     whole = capsys.readouterr().out.encode("utf-8")
