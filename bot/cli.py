@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backup",
         help="copy the SQLite journal safely while the bot runs",
         formatter_class=raw,
-        epilog=examples("rizhilu backup backups/rizhilu-$(date +%%F).db"),
+        epilog=examples("rizhilu backup backups/rizhilu-$(date +%F).db"),
     )
     bak.add_argument("path", help="the new file, e.g. backups/rizhilu-2021-04-08.db")
     bak.set_defaults(func=_cmd_backup)

@@ -29,6 +29,7 @@ def test_every_command_help_shows_an_example(
     lines = text.split("examples:\n", 1)[1].splitlines()
     assert lines and all(line.startswith("  ") and "rizhilu" in line for line in lines)
     assert all(f" {command}" in line for line in lines)
+    assert "%%" not in text  # argparse leaves an epilog's % alone unless it names %(prog)s
 
 
 def test_top_level_help_points_to_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
