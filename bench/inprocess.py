@@ -10,7 +10,7 @@ from pathlib import Path
 
 def time_sample_import(sample: Path, folder: Path, repeat: int) -> float:
     from bot.core.journal_doc import parse_journal
-    from storage.bulk import import_journal
+    from storage.bulk_import import import_journal
     from storage.engine import make_engine, migrate
 
     text = sample.read_text(encoding="utf-8")

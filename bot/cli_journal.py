@@ -72,13 +72,13 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import bulk
+    from storage import bulk_export
     from storage.engine import ensure_schema, make_engine
 
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine)
-        user_id = args.user if args.user is not None else bulk.only_user(engine)
+        user_id = args.user if args.user is not None else bulk_export.only_user(engine)
         if user_id is None:
             raise CliError("several users (or none) in the database: pass --user ID")
         request = ExportRequest(
@@ -103,7 +103,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.core.journal_doc import fix_dates, parse_journal
-    from storage import bulk
+    from storage import bulk_import
     from storage.engine import ensure_schema, make_engine
 
     try:
@@ -124,7 +124,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             bar = "#" * filled + "-" * (width - filled)
             print(f"\rimporting [{bar}] {done}/{total} notes", end="", file=sys.stderr)
 
-    report = bulk.import_journal(
+    report = bulk_import.import_journal(
         engine,
         args.user,
         parsed,

@@ -42,7 +42,7 @@ from bot.core.export import (
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
 from bot.settings import Settings
-from storage import bulk
+from storage import bulk_export
 
 Days = Iterator[tuple[DayRange, list[NoteDraft]]]
 
@@ -118,7 +118,7 @@ def write_export(
     """Write the export to `target`: a stream or a file for one document; a folder, or a
     `.zip` file, for many. Blocking (reads the database)."""
     opts = export_options(settings, request)
-    meta = bulk.journal_meta(engine, request.user_id)
+    meta = bulk_export.journal_meta(engine, request.user_id)
     if meta is None:
         raise NoJournal(f"no journal for user {request.user_id}")
     title = meta.title or opts.title
@@ -126,7 +126,7 @@ def write_export(
 
     def days() -> Days:
         nonlocal count
-        for item in bulk.iter_days(
+        for item in bulk_export.iter_days(
             engine,
             request.user_id,
             start=request.start,
@@ -158,7 +158,7 @@ def write_export(
         title=title,
         stored_front_matter=meta.front_matter,
         newest=meta.newest,
-        sections=bulk.sections(engine, request.user_id) if request.with_sections else [],
+        sections=bulk_export.sections(engine, request.user_id) if request.with_sections else [],
         days=days(),
     )
     if isinstance(target, Path):

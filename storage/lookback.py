@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Engine, and_, extract, func, or_, select
 
 from bot.core.days import DayRange
 from bot.core.tags import has_tag
-from storage.journal import Hit
+from storage.reader import Hit
 from storage.tables import entries as E
 from storage.tables import notes as N
 

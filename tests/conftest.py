@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from bot.core.clock import FixedClock, SystemClock
 from bot.core.render import render_body
 from bot.settings import Settings, load_settings
 from bot.telegram.ratelimit import Pace
+from storage.actions import Actions
 from storage.engine import make_engine, migrate, session_factory
-from storage.journal import Journal
+from storage.notes import Notes
+from storage.reader import Reader
+from storage.users import Users
 from tests.fakebot import FakeBotAPI
 
 USER = 1001
@@ -81,11 +87,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield from postgres_schema_url()
 
 
+@dataclass(frozen=True)
+class Repos:
+    """The journal's repositories over one database, as the bot's Services hold them."""
+
+    users: Users
+    notes: Notes
+    reader: Reader
+    actions: Actions
+
+
+def repositories(sessions: sessionmaker[Session], clock: Any) -> Repos:
+    return Repos(Users(sessions, clock), Notes(sessions, clock), Reader(sessions),
+                 Actions(sessions, clock))  # fmt: skip
+
+
 @pytest.fixture
-def journal(db_url: str, clock: FixedClock) -> Iterator[Journal]:
+def repos(db_url: str, clock: FixedClock) -> Iterator[Repos]:
     engine = make_engine(db_url)
     migrate(engine)
-    yield Journal(session_factory(engine), clock)
+    yield repositories(session_factory(engine), clock)
     engine.dispose()
 
 
@@ -159,8 +180,8 @@ class RunningBot:
         """
         await self.ask(user, "/today" if day is None else f"/day {day.isoformat()}")
         svc = self.exposed["services"]
-        info = svc.journal.get_user(user)
-        notes = svc.journal.day_notes(user, day or svc.today(info))
+        info = svc.users.get(user)
+        notes = svc.reader.day_notes(user, day or svc.today(info))
         return "\n".join(render_body(notes))
 
     async def stop(self) -> None:
@@ -203,19 +224,21 @@ async def start_bot(
             await running.stop()
 
 
-class AwayJournal(Journal):
-    """The real journal, except that the database is away for the first `times` calls of
-    `method` (a fake for outages: PostgreSQL restarting, a dropped connection)."""
+R = TypeVar("R")
 
-    def __init__(self, inner: Journal, method: str, times: int = 1) -> None:
-        super().__init__(inner._sessions, inner._clock)
-        self.outages = times
-        real = getattr(self, method)
 
-        def away(*args: Any, **kwargs: Any) -> Any:
-            if self.outages > 0:
-                self.outages -= 1
-                raise OperationalError(method, {}, Exception("server closed the connection"))
-            return real(*args, **kwargs)
+def away(repo: R, method: str, times: int = 1) -> R:
+    """A copy of a repository whose `method` finds the database away for its first `times`
+    calls (a fake for outages: PostgreSQL restarting, a dropped connection)."""
+    fake = copy.copy(repo)
+    real = getattr(repo, method)
+    left = [times]
 
-        setattr(self, method, away)
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError(method, {}, Exception("server closed the connection"))
+        return real(*args, **kwargs)
+
+    setattr(fake, method, gone)
+    return fake

@@ -12,18 +12,19 @@ from bot.cli import main
 from bot.core.capture import message_notes
 from bot.core.clock import FixedClock
 from storage.engine import make_engine
-from storage.journal import Journal, MessageRef
+from storage.notes import MessageRef
 from storage.tables import notes
+from tests.conftest import Repos
 
 
 def test_backup_while_the_journal_is_open(
-    journal: Journal, clock: FixedClock, db_url: str, tmp_path: Path,
+    repos: Repos, clock: FixedClock, db_url: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    journal.ensure_user(1, 1, "Ada", "UTC", None)
+    repos.users.ensure(1, 1, "Ada", "UTC", None)
     for i in range(1, 6):
         ref = MessageRef(1, 1, i, clock.now())
-        journal.add_message(ref, date(2021, 4, 8), message_notes(f"note {i}\n- child"))
+        repos.notes.add_message(ref, date(2021, 4, 8), message_notes(f"note {i}\n- child"))
     monkeypatch.setenv("DATABASE_URL", db_url)
     target = tmp_path / "backups" / "copy.db"
     args = ["--env-file", str(tmp_path / "absent.env"), "backup", str(target)]

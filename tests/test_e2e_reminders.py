@@ -15,7 +15,7 @@ from apscheduler.events import (
 
 from bot import texts
 from bot.core.clock import FixedClock
-from tests.conftest import USER, AwayJournal
+from tests.conftest import USER, away
 from tests.fakebot import FakeBotAPI
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
@@ -123,12 +123,12 @@ async def test_blocked_user_is_disabled_until_they_write(fake: FakeBotAPI, start
     svc = bot.exposed["services"]
     jq = bot.exposed["app"].job_queue
     await bot.until(
-        lambda: svc.journal.get_user(USER).blocked and not jq.get_jobs_by_name(f"reminder:{USER}")
+        lambda: svc.users.get(USER).blocked and not jq.get_jobs_by_name(f"reminder:{USER}")
     )
     assert svc.ledger.status(USER, at(0, 0).date(), "reminder") == "blocked"
     fake.send(USER, "back again", date=stamp(clock))
     await bot.reacted(2)
-    assert not svc.journal.get_user(USER).blocked
+    assert not svc.users.get(USER).blocked
     await bot.until(lambda: bool(bot.exposed["app"].job_queue.get_jobs_by_name(f"reminder:{USER}")))
 
 
@@ -193,7 +193,7 @@ async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start
 async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, start_bot: Any) -> None:
     clock, bot = await evening(start_bot, fake)
     svc = bot.exposed["services"]
-    svc.journal = AwayJournal(svc.journal, "get_user")
+    svc.users = away(svc.users, "get")
     clock.set(at(21, 30, 5))
     await fire(bot, f"reminder:{USER}")
     jq = bot.exposed["app"].job_queue

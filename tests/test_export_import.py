@@ -20,9 +20,10 @@ from bot.core.journal_doc import fix_dates, parse_journal
 from bot.core.mdparser import parser
 from bot.core.notes import NoteDraft
 from bot.core.sanitize import neutralize
-from storage import bulk
+from storage import bulk_export, bulk_import
 from storage.engine import make_engine, migrate, session_factory
-from storage.journal import Journal, MessageRef
+from storage.notes import MessageRef
+from tests.conftest import Repos, repositories
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "journal-sample.md"
 NOW = datetime(2021, 4, 9, 12, tzinfo=UTC)
@@ -41,7 +42,7 @@ def fresh_engine(folder: Path, name: str) -> Any:
 
 
 def export(engine: Any, user: int = 1, **kw: Any) -> str:
-    meta = bulk.journal_meta(engine, user)
+    meta = bulk_export.journal_meta(engine, user)
     assert meta is not None
     opts = ExportOptions(**kw)
     return "".join(
@@ -50,8 +51,8 @@ def export(engine: Any, user: int = 1, **kw: Any) -> str:
             title=meta.title or opts.title,
             stored_front_matter=meta.front_matter,
             newest=meta.newest,
-            sections=bulk.sections(engine, user),
-            days=bulk.iter_days(engine, user, newest_first=opts.order == "newest"),
+            sections=bulk_export.sections(engine, user),
+            days=bulk_export.iter_days(engine, user, newest_first=opts.order == "newest"),
         )
     )
 
@@ -84,11 +85,11 @@ def headings(text: str) -> list[tuple[str, str]]:
 def test_sample_round_trip_is_byte_identical(tmp_path: Path) -> None:
     a = fresh_engine(tmp_path, "a.db")
     parsed = parse_journal(sample_text())
-    report = bulk.import_journal(a, 1, parsed, NOW, "UTC")
+    report = bulk_import.import_journal(a, 1, parsed, NOW, "UTC")
     assert report.days == 59 and report.new_notes == report.notes > 500
     first = export(a)
     b = fresh_engine(tmp_path, "b.db")
-    bulk.import_journal(b, 1, parse_journal(first), NOW, "UTC")
+    bulk_import.import_journal(b, 1, parse_journal(first), NOW, "UTC")
     second = export(b)
     assert first == second
     assert first.endswith("\n") and not first.endswith("\n\n")
@@ -109,11 +110,11 @@ def test_sample_round_trip_is_byte_identical(tmp_path: Path) -> None:
 def test_import_twice_changes_nothing_and_dry_run_writes_nothing(tmp_path: Path) -> None:
     a = fresh_engine(tmp_path, "a.db")
     parsed = parse_journal(sample_text())
-    dry = bulk.import_journal(a, 1, parsed, NOW, "UTC", dry_run=True)
-    assert dry.new_notes > 500 and bulk.journal_meta(a, 1) is None
-    bulk.import_journal(a, 1, parsed, NOW, "UTC")
+    dry = bulk_import.import_journal(a, 1, parsed, NOW, "UTC", dry_run=True)
+    assert dry.new_notes > 500 and bulk_export.journal_meta(a, 1) is None
+    bulk_import.import_journal(a, 1, parsed, NOW, "UTC")
     once = export(a)
-    again = bulk.import_journal(a, 1, parse_journal(sample_text()), NOW, "UTC")
+    again = bulk_import.import_journal(a, 1, parse_journal(sample_text()), NOW, "UTC")
     assert again.new_notes == 0 and again.new_days == 0
     assert export(a) == once
     a.dispose()
@@ -156,7 +157,7 @@ def test_anomalies_have_line_numbers_and_suggestions() -> None:
     assert [n.text for n in merged.notes] == ["c", "g"]
 
 
-def test_hostile_notes_cannot_break_the_document(journal: Journal, db_url: str) -> None:
+def test_hostile_notes_cannot_break_the_document(repos: Repos, db_url: str) -> None:
     hostile = [
         "## 2021-01-01",
         "---",
@@ -171,12 +172,14 @@ def test_hostile_notes_cannot_break_the_document(journal: Journal, db_url: str) 
         "a | b\n--- | ---",
         "# front\n---\ntitle: x\n---",
     ]
-    journal.ensure_user(1, 1, "Ada", "UTC", None)
+    repos.users.ensure(1, 1, "Ada", "UTC", None)
     for i, text in enumerate(hostile, start=1):
-        journal.add_message(
+        repos.notes.add_message(
             MessageRef(1, 1, i, NOW), date(2021, 4, 8), [NoteDraft(text=neutralize(text))]
         )
-    journal.add_message(MessageRef(1, 1, 99, NOW), date(2021, 4, 7), message_notes("## 2021-01-01"))
+    repos.notes.add_message(
+        MessageRef(1, 1, 99, NOW), date(2021, 4, 7), message_notes("## 2021-01-01")
+    )
     engine = make_engine(db_url)
     out = export(engine)
     assert [h for _, h in headings(out)] == ["日知录", "2021-4-8", "2021-4-7"]
@@ -215,10 +218,10 @@ def test_any_journal_exports_and_imports_back(days: dict[int, list[NoteDraft]]) 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         engine = fresh_engine(path, "a.db")
-        journal = Journal(session_factory(engine), _Clock())
-        journal.ensure_user(1, 1, "Ada", "UTC", None)
+        repos = repositories(session_factory(engine), _Clock())
+        repos.users.ensure(1, 1, "Ada", "UTC", None)
         for mid, (offset, notes) in enumerate(days.items(), start=1):
-            journal.add_message(
+            repos.notes.add_message(
                 MessageRef(1, 1, mid, NOW), date(2020, 1, 1) + timedelta(days=offset), notes
             )
         first = export(engine)
@@ -227,7 +230,7 @@ def test_any_journal_exports_and_imports_back(days: dict[int, list[NoteDraft]]) 
             (date(2020, 1, 1) + timedelta(days=o) for o in days), reverse=True
         )
         other = fresh_engine(path, "b.db")
-        bulk.import_journal(other, 1, parsed, NOW, "UTC")
+        bulk_import.import_journal(other, 1, parsed, NOW, "UTC")
         assert export(other) == first
         engine.dispose()
         other.dispose()
@@ -310,7 +313,7 @@ def test_fix_dates_moves_misdated_days_and_merges_collisions(
     joined = fix_dates(parse_journal(text))
     assert any("joins the day at line 5" in str(a) for a in joined.anomalies)
     engine = fresh_engine(tmp_path, "joined.db")
-    report = bulk.import_journal(engine, 1, joined, NOW, "UTC")
+    report = bulk_import.import_journal(engine, 1, joined, NOW, "UTC")
     assert report.days == 4 and report.notes == 5
     out = export(engine)
     assert [h for tag, h in headings(out) if tag == "h2"] == days[:2] + days[3:]

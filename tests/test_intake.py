@@ -19,7 +19,7 @@ from bot.core.clock import SystemClock
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.models import InboxUpdate, Note
-from tests.conftest import USER, AwayJournal
+from tests.conftest import USER, away
 from tests.fakebot import FakeBotAPI
 
 
@@ -145,7 +145,7 @@ def test_run_command_stops_cleanly_and_never_logs_the_token(
 async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot()
     svc = bot.exposed["services"]
-    svc.journal = AwayJournal(svc.journal, "add_message", times=2)
+    svc.notes = away(svc.notes, "add_message", times=2)
     await bot.until(lambda: "intake" in svc.extras)  # made after "app" is exposed
     svc.extras["intake"].retry_pause = 0.2
     fake.send(USER, "written while the database restarts")

@@ -58,3 +58,10 @@ OWN_IMPORTS = {
 def test_leaf_modules(name: str) -> None:
     ours = {m for m in imports(ROOT / name) if m.split(".")[0] in {"bot", "storage"}}
     assert ours <= OWN_IMPORTS[name], name
+
+
+def test_bulk_paths_stay_off_the_orm() -> None:
+    # one ORM object per row costs far more than Core tuples: bulk import/export use the tables
+    for name in ("storage/bulk_import.py", "storage/bulk_export.py", "storage/trees.py"):
+        assert not any(m.startswith("storage.models") or m.startswith("sqlalchemy.orm")
+                       for m in imports(ROOT / name)), name  # fmt: skip

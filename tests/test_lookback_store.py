@@ -14,10 +14,10 @@ from bot.core.clock import FixedClock
 from bot.core.journal_doc import parse_journal
 from bot.core.lookback import month_days, per_day
 from bot.core.tags import count_tags
-from storage import bulk
+from storage import bulk_import
 from storage.engine import make_engine, migrate, session_factory
-from storage.journal import Journal, MessageRef
 from storage.lookback import Lookback
+from storage.notes import MessageRef, Notes
 
 NOW = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)
 JOURNAL = """\
@@ -58,8 +58,8 @@ JOURNAL = """\
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     migrate(engine)
-    bulk.import_journal(engine, 1, parse_journal(JOURNAL), NOW, "UTC")
-    bulk.import_journal(
+    bulk_import.import_journal(engine, 1, parse_journal(JOURNAL), NOW, "UTC")
+    bulk_import.import_journal(
         engine, 2, parse_journal("## 2021-4-8\n\n- #ScanNet elsewhere\n"), NOW, "UTC"
     )
     yield engine
@@ -67,11 +67,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def test_tags_are_counted_from_live_notes(engine: Engine) -> None:
-    journal = Journal(session_factory(engine), FixedClock(NOW))
+    notes = Notes(session_factory(engine), FixedClock(NOW))
     ref = MessageRef(user_id=1, chat_id=1, message_id=7, at=NOW)
-    journal.add_message(ref, date(2021, 4, 8), message_notes("soon undone #gone"))
+    notes.add_message(ref, date(2021, 4, 8), message_notes("soon undone #gone"))
     assert ("gone", 1) in count_tags(Lookback(engine).tagged_texts(1))
-    journal.undo_last(1, 1, 99)
+    notes.undo_last(1, 1, 99)
     counted = count_tags(Lookback(engine).tagged_texts(1))
     assert counted == [("ScanNet", 3), ("travel", 2), ("scannet_v2", 1), ("日知录", 1)]
 

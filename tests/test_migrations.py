@@ -13,11 +13,12 @@ from sqlalchemy import text
 from bot.core.capture import message_notes
 from bot.core.clock import FixedClock
 from bot.core.journal_doc import fix_dates, parse_journal
-from storage import bulk
+from storage import bulk_import
 from storage.engine import make_engine, migrate, normalize_url, session_factory
-from storage.journal import Journal, MessageRef
 from storage.ledger import Ledger
 from storage.models import Base
+from storage.notes import MessageRef
+from tests.conftest import repositories
 from tests.test_export_import import NOW, export, sample_text
 
 
@@ -48,22 +49,24 @@ def test_postgres_journal(pg_url: str) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     clock = FixedClock(datetime(2021, 4, 8, 12, tzinfo=UTC))
-    journal = Journal(session_factory(engine), clock)
-    journal.ensure_user(1, 1, "Ada", "UTC", None)
+    repos = repositories(session_factory(engine), clock)
+    repos.users.ensure(1, 1, "Ada", "UTC", None)
     ref = MessageRef(1, 1, 1, clock.now())
-    assert journal.add_message(ref, date(2021, 4, 8), message_notes("a\n- b")).status == "stored"
-    assert journal.add_message(ref, date(2021, 4, 8), message_notes("a")).status == "duplicate"
-    notes = journal.day_notes(1, date(2021, 4, 8))
+    assert (
+        repos.notes.add_message(ref, date(2021, 4, 8), message_notes("a\n- b")).status == "stored"
+    )
+    assert repos.notes.add_message(ref, date(2021, 4, 8), message_notes("a")).status == "duplicate"
+    notes = repos.reader.day_notes(1, date(2021, 4, 8))
     assert notes[0].text == "a" and notes[0].children[0].text == "b"
     todo = MessageRef(1, 1, 2, clock.now())
-    journal.add_message(todo, date(2021, 4, 8), message_notes("[ ] 50% of TODO"))
-    hits, total = journal.search(1, ["50%"], 10)
+    repos.notes.add_message(todo, date(2021, 4, 8), message_notes("[ ] 50% of TODO"))
+    hits, total = repos.reader.search(1, ["50%"], 10)
     assert total == 1 and hits[0].text.endswith("50% of TODO")
-    assert journal.search(1, ["5_"], 10)[1] == 0
-    (open_todo,) = journal.open_todos(1)
-    assert journal.set_done_by_id(2, open_todo.note_id, True) is None  # not theirs
-    assert journal.set_done_by_id(1, open_todo.note_id, True) is not None
-    assert journal.open_todos(1) == []
+    assert repos.reader.search(1, ["5_"], 10)[1] == 0
+    (open_todo,) = repos.reader.open_todos(1)
+    assert repos.notes.set_done_by_id(2, open_todo.note_id, True) is None  # not theirs
+    assert repos.notes.set_done_by_id(1, open_todo.note_id, True) is not None
+    assert repos.reader.open_todos(1) == []
     ledger = Ledger(session_factory(engine), clock)
     assert ledger.claim(1, date(2021, 4, 8), "reminder")
     assert not ledger.claim(1, date(2021, 4, 8), "reminder")
@@ -77,8 +80,8 @@ def test_postgres_import_export_matches_sqlite(pg_url: str, tmp_path: Any) -> No
     for url in (pg_url, f"sqlite:///{tmp_path / 'j.db'}"):
         engine = make_engine(url)
         migrate(engine)
-        bulk.import_journal(engine, 1, parsed, NOW, "UTC")
-        moved = bulk.import_journal(engine, 1, fix_dates(parsed), NOW, "UTC")
+        bulk_import.import_journal(engine, 1, parsed, NOW, "UTC")
+        moved = bulk_import.import_journal(engine, 1, fix_dates(parsed), NOW, "UTC")
         assert moved.new_notes == 0 and moved.moved_notes > 0
         exports.append(export(engine))
         engine.dispose()
@@ -117,11 +120,11 @@ def test_upgrade_from_the_first_revision_keeps_the_journal(db_url: str) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     clock = FixedClock(datetime(2021, 4, 8, 12, tzinfo=UTC))
-    journal = Journal(session_factory(engine), clock)
-    user = journal.get_user(1)
+    repos = repositories(session_factory(engine), clock)
+    user = repos.users.get(1)
     assert user is not None and user.timezone == "UTC"
     ref = MessageRef(1, 1, 1, clock.now())
-    assert journal.add_message(ref, date(2021, 4, 8), message_notes("a"), album="x").status == (
+    assert repos.notes.add_message(ref, date(2021, 4, 8), message_notes("a"), album="x").status == (
         "stored"
     )
     engine.dispose()

@@ -62,7 +62,7 @@ async def send_page(
         sent = await message.get_bot().send_message(message.chat_id, page.text, reply_markup=markup)
     if markup is not None:
         remembered = json.dumps({"kind": kind, "query": query}, ensure_ascii=False)
-        await db(svc.journal.remember, sent.chat_id, sent.message_id, KIND, remembered)
+        await db(svc.actions.remember, sent.chat_id, sent.message_id, KIND, remembered)
 
 
 def register(app: Application, builders: dict[str, Builder]) -> None:  # type: ignore[type-arg]
@@ -78,7 +78,7 @@ def register(app: Application, builders: dict[str, Builder]) -> None:  # type: i
             await press.answer()
             return
         kind, offset = match.group(1), int(match.group(2))
-        raw = await db(svc.journal.recall, shown.chat_id, shown.message_id, KIND)
+        raw = await db(svc.actions.recall, shown.chat_id, shown.message_id, KIND)
         stored = _stored(raw)
         if stored is None or stored[0] != kind:
             await press.answer(texts.PAGE_GONE)
@@ -88,7 +88,7 @@ def register(app: Application, builders: dict[str, Builder]) -> None:  # type: i
         # one press, one page: the button goes, and a second tap (sent before it went) is told
         await press.edit_message_reply_markup(None)
         await send_page(shown, svc, kind, stored[1], page, reply=False)
-        await db(svc.journal.remember, shown.chat_id, shown.message_id, USED, "")
+        await db(svc.actions.remember, shown.chat_id, shown.message_id, USED, "")
 
     app.add_handler(CallbackQueryHandler(more, pattern=r"^pg:"))
 

@@ -19,10 +19,13 @@ from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
+from storage.actions import Actions
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
-from storage.journal import Journal
 from storage.ledger import Ledger
+from storage.notes import Notes
+from storage.reader import Reader
+from storage.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,10 @@ async def run_bot(
     svc = Services(
         settings=settings,
         clock=clock,
-        journal=Journal(sessions, clock),
+        users=Users(sessions, clock),
+        notes=Notes(sessions, clock),
+        reader=Reader(sessions),
+        actions=Actions(sessions, clock),
         ledger=Ledger(sessions, clock),
         engine=engine,
         extras={},

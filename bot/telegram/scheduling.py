@@ -31,7 +31,7 @@ from bot.core.reminders import (
 )
 from bot.telegram.services import KEY, Context, Services, db
 from storage.engine import is_transient
-from storage.journal import UserInfo
+from storage.users import UserInfo
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=30)
@@ -120,7 +120,7 @@ def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = Fals
 
 async def rebuild(app: App, svc: Services) -> int:
     """At start: jobs for every user from the database, then anything due right now."""
-    users = await db(svc.journal.all_users)
+    users = await db(svc.users.all)
     for user in users:
         schedule_user(app, svc, user, force=True)
     sent = 0
@@ -164,7 +164,7 @@ async def deliver(
     except Forbidden:
         log.info("user %s blocked the bot; reminders and digests are off until they write", user.id)
         await db(svc.ledger.mark, user.id, day, kind, "blocked")
-        updated = await db(svc.journal.update_user, user.id, blocked=True)
+        updated = await db(svc.users.mark_blocked, user.id)
         schedule_user(app, svc, updated)
         return "blocked"
     except TimedOut:
@@ -214,7 +214,7 @@ def _prepare_nudge(
         return "no-chat", 0
     if svc.ledger.status(user.id, day, "done") is not None:
         return "done", 0
-    count = svc.journal.notes_on(user.id, day)
+    count = svc.reader.notes_on(user.id, day)
     if should_skip(mode, count):
         svc.ledger.claim(user.id, day, kind, "skipped")
         return "skipped", count
@@ -237,7 +237,7 @@ async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
             app, svc, user, day, kind, reminder_text(count), buttons(day), claimed=True
         )
     if result in {"sent", "already", "unknown"}:
-        await db(svc.journal.update_user, user.id, snoozed_until=None)
+        await db(svc.users.snooze, user.id, None)
     return result
 
 
@@ -248,14 +248,14 @@ def digest_text(svc: Services, user: UserInfo, today: date, back: int = 1) -> st
 
 
 def digest_for(svc: Services, user: UserInfo, start: date, end: date, today: date) -> str:
-    week = svc.journal.days_between(user.id, start, end)
+    week = svc.reader.days_between(user.id, start, end)
     for offset in range((end - start).days + 1):
         week.setdefault(start + timedelta(days=offset), [])
-    year_ago = svc.journal.days_between(
+    year_ago = svc.reader.days_between(
         user.id, same_day_in(start, start.year - 1), same_day_in(end, end.year - 1)
     )
     return render_digest(
-        start, end, week, svc.journal.logged_dates(user.id), today, year_ago,
+        start, end, week, svc.reader.logged_dates(user.id), today, year_ago,
         svc.settings.export_date_style,
     )  # fmt: skip
 
@@ -290,7 +290,7 @@ async def _run(context: Context, check: Any) -> None:
     user_id = _user_id(context.job.data)
     async with slots:
         try:
-            user = await db(svc.journal.get_user, user_id)
+            user = await db(svc.users.get, user_id)
             if user is not None:
                 await check(context.application, svc, user)
         except Exception as exc:

@@ -14,8 +14,11 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
 from bot.settings import Settings
-from storage.journal import Journal, UserInfo
+from storage.actions import Actions
 from storage.ledger import Ledger
+from storage.notes import Notes
+from storage.reader import Reader
+from storage.users import UserInfo, Users
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,7 +30,10 @@ class Services:
 
     settings: Settings
     clock: Clock
-    journal: Journal
+    users: Users
+    notes: Notes
+    reader: Reader
+    actions: Actions
     ledger: Ledger
     engine: Engine
     extras: dict[str, Any]

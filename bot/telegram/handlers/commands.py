@@ -14,7 +14,7 @@ from bot.telegram.handlers.common import sender, user_of
 from bot.telegram.replies import send_rich
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
-from storage.journal import UserInfo
+from storage.users import UserInfo
 
 
 def _arg(context: Context) -> str:
@@ -38,7 +38,7 @@ async def help_(update: Update, context: Context) -> None:
 async def _show_day(update: Update, svc: Services, user: UserInfo, day: date) -> None:
     message = update.effective_message
     assert message is not None
-    notes = await db(svc.journal.day_notes, user.id, day)
+    notes = await db(svc.reader.day_notes, user.id, day)
     label = f"{format_date(day, svc.settings.export_date_style)} ({day:%A})"
     if not notes:
         await message.reply_text(texts.DAY_EMPTY.format(day=label))
@@ -69,7 +69,7 @@ async def day(update: Update, context: Context) -> None:
 
 async def undo(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
-    removed = await db(svc.journal.undo_last, user.id, message.chat_id, message.message_id)
+    removed = await db(svc.notes.undo_last, user.id, message.chat_id, message.message_id)
     if removed is None:
         await message.reply_text(texts.UNDO_NOTHING)
     else:
@@ -86,7 +86,7 @@ async def done(update: Update, context: Context) -> None:
         await message.reply_text(texts.DONE_NEEDS_REPLY)
         return
     reopen = _arg(context).lower() in {"off", "no", "undo", "open"}
-    text = await db(svc.journal.set_done, message.chat_id, target.message_id, not reopen)
+    text = await db(svc.notes.set_done, message.chat_id, target.message_id, not reopen)
     if text is None:
         await message.reply_text(texts.DONE_NOT_FOUND)
         return
@@ -110,7 +110,7 @@ async def tz(update: Update, context: Context) -> None:
         await message.reply_text(texts.TZ_WHICH.format(arg=arg[:100], zones="\n".join(found)))
         return
     new_zone = zone(found[0])
-    user = await db(svc.journal.update_user, user.id, timezone=new_zone.key)
+    user = await db(svc.users.set_timezone, user.id, new_zone.key)
     schedule_user(context.application, svc, user)
     local = now.astimezone(new_zone).strftime("%H:%M")
     await message.reply_text(texts.TZ_SET.format(tz=new_zone.key, local=local))
@@ -125,7 +125,7 @@ async def settings_(update: Update, context: Context) -> None:
     digest = "off"
     if user.digest_weekday is not None and user.digest_time:
         digest = f"{WEEKDAYS[user.digest_weekday][:3]} {user.digest_time}"
-    notes = await db(svc.journal.count_notes, user.id)
+    notes = await db(svc.reader.count_notes, user.id)
     await message.reply_text(
         texts.SETTINGS.format(
             tz=user.timezone,

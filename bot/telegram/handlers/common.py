@@ -6,7 +6,7 @@ from telegram import Message, Update
 
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
-from storage.journal import UserInfo
+from storage.users import UserInfo
 
 
 async def user_of(svc: Services, message: Message) -> UserInfo:
@@ -18,7 +18,7 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
     assert sender is not None
     reminder = svc.settings.reminder_time
     user = await db(
-        svc.journal.ensure_user,
+        svc.users.ensure,
         sender.id,
         message.chat_id,
         sender.full_name,

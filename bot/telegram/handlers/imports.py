@@ -12,7 +12,7 @@ from bot.core.capture import MAX_DOWNLOAD
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import Context, Services, db, services
-from storage import bulk
+from storage import bulk_import
 
 log = logging.getLogger(__name__)
 KIND = "import"
@@ -61,7 +61,7 @@ async def offer(update: Update, context: Context) -> None:
         return
     now = svc.clock.now()
     report = await db(
-        bulk.import_journal, svc.engine, user.id, parsed, now, user.timezone, dry_run=True
+        bulk_import.import_journal, svc.engine, user.id, parsed, now, user.timezone, dry_run=True
     )
     lines = [
         texts.IMPORT_PREVIEW.format(
@@ -87,7 +87,7 @@ async def offer(update: Update, context: Context) -> None:
     preview = await message.reply_text("\n".join(lines)[:4000], reply_markup=markup)
     # the buttons carry no file id (64 bytes is too short): the preview message remembers it
     await db(
-        svc.journal.remember, preview.chat_id, preview.message_id, KIND, f"{doc.file_id}\n{name}"
+        svc.actions.remember, preview.chat_id, preview.message_id, KIND, f"{doc.file_id}\n{name}"
     )
 
 
@@ -99,13 +99,13 @@ async def decide(update: Update, context: Context) -> None:
     if not isinstance(preview, Message):
         await query.answer()
         return
-    pending = await db(svc.journal.recall, preview.chat_id, preview.message_id, KIND)
+    pending = await db(svc.actions.recall, preview.chat_id, preview.message_id, KIND)
     if pending is None:
         await query.answer(texts.IMPORT_EXPIRED)
         return
     file_id, _, name = pending.partition("\n")
     if query.data == "im:no":
-        await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
+        await db(svc.actions.remember, preview.chat_id, preview.message_id, "import-closed", "")
         await query.answer()
         await query.edit_message_text(texts.IMPORT_CANCELLED)
         return
@@ -113,7 +113,7 @@ async def decide(update: Update, context: Context) -> None:
     await _import(context, svc, query.from_user.id, file_id, name, query.data == "im:fix", preview)
     # closed only once imported: a crash before this replays the press, and the import is
     # idempotent, so the replay finishes the job instead of saying "no longer pending"
-    await db(svc.journal.remember, preview.chat_id, preview.message_id, "import-closed", "")
+    await db(svc.actions.remember, preview.chat_id, preview.message_id, "import-closed", "")
 
 
 async def _import(
@@ -130,9 +130,9 @@ async def _import(
         await preview.edit_text(texts.IMPORT_NOT_TEXT.format(name=name))
         return
     parsed = await db(_parse, text, fix)
-    user = await db(svc.journal.get_user, user_id)
+    user = await db(svc.users.get, user_id)
     tz = user.timezone if user else svc.settings.timezone
-    report = await db(bulk.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)
+    report = await db(bulk_import.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)
     moved = texts.IMPORT_MOVED.format(moved=report.moved_notes) if report.moved_notes else ""
     log.info("user %s imported %s new notes", user_id, report.new_notes)
     await preview.edit_text(

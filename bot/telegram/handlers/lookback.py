@@ -115,7 +115,7 @@ async def onthisday(update: Update, context: Context) -> None:
     pieces: list[str] = []
     markdown: list[str] = []
     for day in dates:
-        notes = (await db(svc.journal.days_between, user.id, day, day)).get(day)
+        notes = (await db(svc.reader.days_between, user.id, day, day)).get(day)
         if not notes:
             continue
         ago = _years_ago(today.year - day.year)

@@ -13,7 +13,7 @@ from bot.telegram.convert import entities
 from bot.telegram.handlers.common import user_of
 from bot.telegram.media import download
 from bot.telegram.services import Context, db, services
-from storage.journal import MessageRef
+from storage.notes import MessageRef
 
 log = logging.getLogger(__name__)
 ACK = "✍"
@@ -81,11 +81,11 @@ async def capture(update: Update, context: Context) -> None:
     )
     if outcome.edit:
         result = await db(
-            svc.journal.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to
+            svc.notes.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to
         )
     else:
         result = await db(
-            svc.journal.add_message,
+            svc.notes.add_message,
             ref,
             outcome.day,
             outcome.drafts,

@@ -43,10 +43,10 @@ async def remind(update: Update, context: Context) -> None:
         await message.reply_text(texts.REMIND_STATE.format(state=state))
         return
     if arg in {"off", "none", "stop", "no"}:
-        user = await db(svc.journal.update_user, user.id, reminder_time=None, snoozed_until=None)
+        user = await db(svc.users.set_reminder, user.id, None)
         reply = texts.REMIND_OFF
     elif arg in {"skip", "always"}:
-        user = await db(svc.journal.update_user, user.id, reminder_mode=arg)
+        user = await db(svc.users.set_reminder_mode, user.id, arg)
         reply = texts.REMIND_SKIP if arg == "skip" else texts.REMIND_ALWAYS
     else:
         try:
@@ -54,7 +54,7 @@ async def remind(update: Update, context: Context) -> None:
         except BadTime as exc:
             await message.reply_text(texts.REMIND_BAD.format(problem=str(exc)))
             return
-        user = await db(svc.journal.update_user, user.id, reminder_time=at.strftime("%H:%M"))
+        user = await db(svc.users.set_reminder, user.id, at.strftime("%H:%M"))
         mode = ", unless the day already has notes" if user.reminder_mode == "skip" else ""
         reply = texts.REMIND_ON.format(time=user.reminder_time, tz=user.timezone, mode=mode)
     schedule_user(context.application, svc, user)
@@ -71,7 +71,7 @@ async def digest(update: Update, context: Context) -> None:
         await message.reply_text(texts.DIGEST_STATE.format(state=state))
         return
     if args[0] in {"off", "none", "stop", "no"}:
-        user = await db(svc.journal.update_user, user.id, digest_weekday=None, digest_time=None)
+        user = await db(svc.users.set_digest, user.id, None, None)
         schedule_user(context.application, svc, user)
         await message.reply_text(texts.DIGEST_OFF)
         return
@@ -81,9 +81,7 @@ async def digest(update: Update, context: Context) -> None:
     except BadTime as exc:
         await message.reply_text(texts.DIGEST_BAD.format(problem=str(exc)))
         return
-    user = await db(
-        svc.journal.update_user, user.id, digest_weekday=weekday, digest_time=at.strftime("%H:%M")
-    )
+    user = await db(svc.users.set_digest, user.id, weekday, at.strftime("%H:%M"))
     schedule_user(context.application, svc, user)
     await message.reply_text(
         texts.DIGEST_ON.format(day=WEEKDAYS[weekday], time=user.digest_time, tz=user.timezone)
@@ -112,7 +110,7 @@ async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     svc = services(context)
-    user = await db(svc.journal.get_user, query.from_user.id)
+    user = await db(svc.users.get, query.from_user.id)
     parts = query.data.split(":")
     if user is None or len(parts) < 3:
         await query.answer()
@@ -120,7 +118,7 @@ async def button(update: Update, context: Context) -> None:
     if parts[1] == "snooze" and len(parts) == 4 and parts[2].isdigit():
         minutes = max(1, min(int(parts[2]), 12 * 60))
         until = snooze_until(svc.clock.now(), minutes)
-        user = await db(svc.journal.update_user, user.id, snoozed_until=until)
+        user = await db(svc.users.snooze, user.id, until)
         schedule_user(context.application, svc, user)
         shown = texts.SNOOZED.format(time=local_hhmm(until, user.timezone))
         await query.answer(shown)
@@ -133,7 +131,7 @@ async def button(update: Update, context: Context) -> None:
             await query.answer()
             return
         await db(svc.ledger.claim, user.id, day, "done", "done")
-        user = await db(svc.journal.update_user, user.id, snoozed_until=None)
+        user = await db(svc.users.snooze, user.id, None)
         schedule_user(context.application, svc, user)
         await query.answer(texts.DONE_FOR_TODAY)
         await query.edit_message_text(texts.DONE_FOR_TODAY)

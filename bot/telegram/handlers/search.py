@@ -13,7 +13,7 @@ from bot.core.mdparser import unescape
 from bot.telegram.handlers.common import sender
 from bot.telegram.paging import Page, fit, send_page
 from bot.telegram.services import Context, Services, db
-from storage.journal import Hit
+from storage.reader import Hit
 
 SHOWN = 20
 SEARCH = "s"  # the paging kind of /search
@@ -36,7 +36,7 @@ def hit_line(hit: Hit, date_style: str) -> str:
 async def page(svc: Services, user_id: int, arg: str, offset: int) -> Page:
     """A page of the notes that contain every word of `arg`, from `offset`."""
     terms = search_terms(arg)
-    hits, total = await db(svc.journal.search, user_id, terms, SHOWN, offset)
+    hits, total = await db(svc.reader.search, user_id, terms, SHOWN, offset)
     shown = " ".join(terms)[:200]
     if not hits:
         return Page(texts.SEARCH_NONE.format(words=shown), None)

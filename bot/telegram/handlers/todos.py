@@ -21,7 +21,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 async def listing(svc: Services, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """The list's text and its buttons (one per TODO shown)."""
-    todos = await db(svc.journal.open_todos, user_id)
+    todos = await db(svc.reader.open_todos, user_id)
     if not todos:
         return texts.TODO_NONE, None
     shown = todos[:SHOWN]
@@ -53,7 +53,7 @@ async def tick(update: Update, context: Context) -> None:
         await query.answer()
         return
     # only the presser's own notes: set_done_by_id checks the owner
-    done = await db(svc.journal.set_done_by_id, query.from_user.id, int(raw), True)
+    done = await db(svc.notes.set_done_by_id, query.from_user.id, int(raw), True)
     await query.answer(texts.TODO_TICKED.format(text=done[:150]) if done else texts.TODO_GONE)
     text, markup = await listing(svc, query.from_user.id)
     await query.edit_message_text(text, reply_markup=markup)  # unchanged: see errors.py

@@ -1,18 +1,15 @@
-"""Bulk paths (SQLAlchemy Core): importing a whole journal and streaming it out for export."""
+"""Bulk import (SQLAlchemy Core): a whole parsed journal stored at once, idempotently."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from itertools import groupby
-from operator import itemgetter
+from datetime import datetime
 
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
     bindparam,
     delete,
     exists,
@@ -22,10 +19,8 @@ from sqlalchemy import (
     update,
 )
 
-from bot.core.days import DayRange
-from bot.core.export import SectionOut
 from bot.core.journal_doc import ParsedJournal
-from bot.core.notes import NoteDraft, build_tree
+from bot.core.notes import NoteDraft
 from storage.engine import upsert_insert
 from storage.tables import entries as E
 from storage.tables import new_user
@@ -269,89 +264,3 @@ def _move(
             ~exists().where(N.c.entry_id == E.c.id),
         )
     )
-
-
-# ---------------------------------------------------------------------------- export
-
-
-@dataclass(frozen=True)
-class JournalMeta:
-    """A user's export metadata."""
-
-    user_id: int
-    title: str | None
-    front_matter: str | None
-    newest: date | None
-
-
-def only_user(engine: Engine) -> int | None:
-    """The single user of a personal deployment, if there is exactly one."""
-    with engine.connect() as c:
-        ids = c.execute(select(U.c.id).limit(2)).scalars().all()
-    return ids[0] if len(ids) == 1 else None
-
-
-def journal_meta(engine: Engine, user_id: int) -> JournalMeta | None:
-    with engine.connect() as c:
-        row = c.execute(select(U.c.title, U.c.front_matter).where(U.c.id == user_id)).first()
-        if row is None:
-            return None
-        newest = c.execute(
-            select(func.max(E.c.end_date)).where(E.c.user_id == user_id, E.c.kind == "day")
-        ).scalar()
-    return JournalMeta(user_id, row[0], row[1], newest)
-
-
-def sections(engine: Engine, user_id: int) -> list[SectionOut]:
-    with engine.connect() as c:
-        entries = c.execute(
-            select(E.c.id, E.c.title, E.c.level)
-            .where(E.c.user_id == user_id, E.c.kind == "section")
-            .order_by(E.c.position, E.c.id)
-        ).all()
-        out = []
-        for eid, title, level in entries:
-            rows = c.execute(
-                select(N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text)
-                .where(N.c.entry_id == eid, N.c.deleted_at.is_(None))
-                .order_by(N.c.position, N.c.id)
-            )
-            out.append(SectionOut(title, level, build_tree(rows)))
-    return out
-
-
-def iter_days(
-    engine: Engine,
-    user_id: int,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    newest_first: bool = True,
-) -> Iterator[tuple[DayRange, list[NoteDraft]]]:
-    """Every day with live notes, as trees, streamed a day at a time."""
-    cond = [E.c.user_id == user_id, E.c.kind == "day"]
-    if start is not None:
-        cond.append(E.c.end_date >= start)
-    if end is not None:
-        cond.append(E.c.start_date <= end)
-    order = (
-        (E.c.start_date.desc(), E.c.end_date.desc())
-        if newest_first
-        else (E.c.start_date, E.c.end_date)
-    )
-    with engine.connect() as c:
-        bounds: dict[int, DayRange] = {}
-        for eid, a, b in c.execute(select(E.c.id, E.c.start_date, E.c.end_date).where(*cond)):
-            if a is not None:
-                bounds[eid] = DayRange(a, b or a)
-        stmt = (
-            select(N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text, N.c.entry_id)
-            .join(E, and_(E.c.id == N.c.entry_id))
-            .where(*cond, N.c.deleted_at.is_(None))
-            .order_by(*order, E.c.id, N.c.position, N.c.id)
-        )
-        result = c.execution_options(stream_results=True, yield_per=1000).execute(stmt)
-        for eid, rows in groupby(result, key=itemgetter(6)):
-            tree = build_tree(rows)
-            if tree:
-                yield bounds[eid], tree

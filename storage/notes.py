@@ -1,72 +1,32 @@
-"""Journal repository: users, days and notes, with idempotent writes."""
+"""Note writes: a message's notes stored, edited, refiled, undone or marked done, once each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import Literal
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
-from bot.core.digest import TODO_PREFIXES, is_open_todo
-from bot.core.notes import NoteDraft, build_tree
-from storage.models import Action, Entry, Note, User
-from storage.tables import new_user
+from bot.core.notes import NoteDraft
+from storage.models import Action, Entry, Note
 
-
-@dataclass(frozen=True)
-class UserInfo:
-    """A snapshot of a user's preferences, detached from the database."""
-
-    id: int
-    chat_id: int | None
-    timezone: str
-    reminder_time: str | None
-    reminder_mode: str
-    snoozed_until: datetime | None
-    digest_weekday: int | None
-    digest_time: str | None
-    blocked: bool
-    created_at: datetime
-
-
-def _info(u: User) -> UserInfo:
-    return UserInfo(
-        id=u.id,
-        chat_id=u.chat_id,
-        timezone=u.timezone,
-        reminder_time=u.reminder_time,
-        reminder_mode=u.reminder_mode,
-        snoozed_until=u.snoozed_until,
-        digest_weekday=u.digest_weekday,
-        digest_time=u.digest_time,
-        blocked=u.blocked,
-        created_at=u.created_at,
-    )
+StoreStatus = Literal["stored", "duplicate", "updated", "created", "stale", "missing", "empty"]
 
 
 @dataclass(frozen=True)
 class Stored:
     """What happened to a message: stored (new), duplicate, updated, stale or missing."""
 
-    status: str
+    status: StoreStatus
     day: date | None = None
     note_id: int | None = None
     parent_text: str | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A note that matched a search, with where it lives (a day, or a named section)."""
-
-    note_id: int
-    days: DayRange | None
-    section: str | None
-    text: str
 
 
 @dataclass(frozen=True)
@@ -79,67 +39,15 @@ class MessageRef:
     at: datetime
 
 
-class Journal:
-    """Reads and writes the journal; every method runs in its own transaction."""
+class Notes:
+    """Writes a message's notes; idempotent per (chat, message); one transaction per call."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 
-    # ------------------------------------------------------------------ users
-
-    def ensure_user(
-        self, user_id: int, chat_id: int, name: str, timezone: str, reminder_time: str | None
-    ) -> UserInfo:
-        """Get a user, creating them with defaults; writing again un-blocks them."""
-        now = self._clock.now()
-        with self._sessions.begin() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                user = User(**new_user(user_id, chat_id, name, timezone, reminder_time, now))
-                s.add(user)
-                try:
-                    s.flush()
-                except IntegrityError:
-                    s.rollback()
-                    return self.ensure_user(user_id, chat_id, name, timezone, reminder_time)
-            elif user.blocked or user.chat_id != chat_id:
-                user.blocked = False
-                user.chat_id = chat_id
-                user.updated_at = now
-            return _info(user)
-
-    def get_user(self, user_id: int) -> UserInfo | None:
-        with self._sessions() as s:
-            user = s.get(User, user_id)
-            return _info(user) if user else None
-
-    def update_user(self, user_id: int, **fields: object) -> UserInfo:
-        """Change preferences (timezone, reminder_time, reminder_mode, digest_*, blocked…)."""
-        allowed = {
-            "timezone", "reminder_time", "reminder_mode", "snoozed_until",
-            "digest_weekday", "digest_time", "blocked", "front_matter", "title",
-        }  # fmt: skip
-        unknown = set(fields) - allowed
-        if unknown:
-            raise ValueError(f"unknown user fields: {sorted(unknown)}")
-        with self._sessions.begin() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise LookupError(f"no user {user_id}")
-            for key, value in fields.items():
-                setattr(user, key, value)
-            user.updated_at = self._clock.now()
-            return _info(user)
-
-    def all_users(self) -> list[UserInfo]:
-        with self._sessions() as s:
-            return [_info(u) for u in s.scalars(select(User).order_by(User.id))]
-
-    # ------------------------------------------------------------------ entries
-
     @staticmethod
-    def entry_for(s: Session, user_id: int, days: DayRange, now: datetime) -> Entry:
+    def _entry_for(s: Session, user_id: int, days: DayRange, now: datetime) -> Entry:
         """Get or create the entry of a day (or range) inside an open transaction."""
         found = s.scalar(select(Entry).where(Entry.user_id == user_id, Entry.key == days.key))
         if found is not None:
@@ -186,8 +94,6 @@ class Journal:
             .values(position=Note.position + by)
         )
 
-    # ------------------------------------------------------------------ notes
-
     def _insert_tree(
         self,
         s: Session,
@@ -233,7 +139,7 @@ class Journal:
             return entry
         if entry.kind != "day" or entry.start_date != entry.end_date:
             return entry  # an imported range or a section: not a message's own day
-        target = self.entry_for(s, ref.user_id, DayRange.single(day), now)
+        target = self._entry_for(s, ref.user_id, DayRange.single(day), now)
         tops = s.scalars(
             select(Note)
             .where(
@@ -303,7 +209,7 @@ class Journal:
                     assert entry is not None
                     parent_id: int | None = parent.id
                 else:
-                    entry = self.entry_for(s, ref.user_id, DayRange.single(day), now)
+                    entry = self._entry_for(s, ref.user_id, DayRange.single(day), now)
                     parent_id = None
                 position = self._next_position(s, entry.id, parent_id)
                 part = 0
@@ -414,19 +320,6 @@ class Journal:
             )
             return removed or None
 
-    def remember(self, chat_id: int, message_id: int, kind: str, result: str) -> None:
-        """Keep something a later button press on that message needs (survives restarts)."""
-        with self._sessions.begin() as s:
-            s.merge(
-                Action(chat_id=chat_id, message_id=message_id, kind=kind, result=result,
-                       created_at=self._clock.now())
-            )  # fmt: skip
-
-    def recall(self, chat_id: int, message_id: int, kind: str) -> str | None:
-        with self._sessions() as s:
-            action = s.get(Action, (chat_id, message_id))
-            return action.result if action is not None and action.kind == kind else None
-
     def set_done(self, chat_id: int, message_id: int, done: bool) -> str | None:
         """Mark the note of a message as a done (or open) TODO; returns its text."""
         with self._sessions.begin() as s:
@@ -435,133 +328,6 @@ class Journal:
                 return None
             root.done = done
             return root.text
-
-    # ------------------------------------------------------------------ reading
-
-    def day_notes(self, user_id: int, day: date) -> list[NoteDraft]:
-        """The note tree of one day (entries that are exactly that day)."""
-        with self._sessions() as s:
-            entry = s.scalar(
-                select(Entry).where(Entry.user_id == user_id, Entry.key == day.isoformat())
-            )
-            return [] if entry is None else self._entry_tree(s, entry.id)
-
-    @staticmethod
-    def _entry_tree(s: Session, entry_id: int) -> list[NoteDraft]:
-        """The live notes of one entry as a tree."""
-        rows = s.execute(
-            select(Note.id, Note.parent_id, Note.kind, Note.ordered, Note.done, Note.text)
-            .where(Note.entry_id == entry_id, Note.deleted_at.is_(None))
-            .order_by(Note.position, Note.id)
-        ).all()
-        return build_tree(rows)
-
-    def notes_on(self, user_id: int, day: date) -> int:
-        """How many live notes the day's entry has (for the reminder's wording)."""
-        with self._sessions() as s:
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(Note)
-                    .join(Entry, Entry.id == Note.entry_id)
-                    .where(
-                        Entry.user_id == user_id,
-                        Entry.key == day.isoformat(),
-                        Note.deleted_at.is_(None),
-                    )
-                )
-                or 0
-            )
-
-    def days_between(self, user_id: int, start: date, end: date) -> dict[date, list[NoteDraft]]:
-        """Note trees of the days (and ranges) that start between start and end."""
-        with self._sessions() as s:
-            entries = s.execute(
-                select(Entry.id, Entry.start_date).where(
-                    Entry.user_id == user_id,
-                    Entry.kind == "day",
-                    Entry.start_date >= start,
-                    Entry.start_date <= end,
-                )
-            ).all()
-            out: dict[date, list[NoteDraft]] = {}
-            for eid, day in entries:
-                tree = self._entry_tree(s, eid)
-                if tree and day is not None:
-                    out[day] = tree
-        return out
-
-    def logged_dates(self, user_id: int) -> set[date]:
-        """Every day that has at least one live note (a range counts each of its days)."""
-        with self._sessions() as s:
-            rows = s.execute(
-                select(Entry.start_date, Entry.end_date)
-                .where(Entry.user_id == user_id, Entry.kind == "day")
-                .where(
-                    select(Note.id)
-                    .where(Note.entry_id == Entry.id, Note.deleted_at.is_(None))
-                    .exists()
-                )
-            ).all()
-        days: set[date] = set()
-        for start, end in rows:
-            if start is None:
-                continue
-            cursor = start
-            while cursor <= (end or start) and len(days) < 100_000:
-                days.add(cursor)
-                cursor += timedelta(days=1)
-        return days
-
-    def count_notes(self, user_id: int, *, include_deleted: bool = False) -> int:
-        with self._sessions() as s:
-            q = select(func.count()).select_from(Note).where(Note.user_id == user_id)
-            if not include_deleted:
-                q = q.where(Note.deleted_at.is_(None))
-            return int(s.scalar(q) or 0)
-
-    def search(
-        self, user_id: int, words: list[str], limit: int, offset: int = 0
-    ) -> tuple[list[Hit], int]:
-        """Live notes that contain every word (case-insensitive), newest day first, `limit`
-        of them from `offset`; and how many there are.
-
-        The words are bound parameters with LIKE's wildcards escaped: `50%` finds "50%".
-        """
-        cond: list[ColumnElement[bool]] = [Note.user_id == user_id, Note.deleted_at.is_(None)]
-        cond += [Note.text.icontains(w, autoescape=True) for w in words]
-        with self._sessions() as s:
-            total = int(s.scalar(select(func.count()).select_from(Note).where(*cond)) or 0)
-            hits = self._hits(s, cond, limit, offset)
-        return hits, total
-
-    def open_todos(self, user_id: int) -> list[Hit]:
-        """Every note that reads as an unfinished TODO, newest day first."""
-        cond = [
-            Note.user_id == user_id,
-            Note.deleted_at.is_(None),
-            Note.done.is_(False),
-            or_(*(Note.text.startswith(p, autoescape=True) for p in TODO_PREFIXES)),
-        ]
-        with self._sessions() as s:
-            return [h for h in self._hits(s, cond, None) if is_open_todo(h.text)]
-
-    @staticmethod
-    def _hits(
-        s: Session, cond: list[ColumnElement[bool]], limit: int | None, offset: int = 0
-    ) -> list[Hit]:
-        rows = s.execute(
-            select(Note.id, Entry.start_date, Entry.end_date, Entry.title, Note.text)
-            .join(Entry, Entry.id == Note.entry_id)
-            .where(*cond)
-            .order_by(Entry.start_date.is_(None), Entry.start_date.desc(), Note.position, Note.id)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [
-            Hit(nid, DayRange(a, b or a) if a is not None else None, title, text)
-            for nid, a, b, title, text in rows
-        ]
 
     def set_done_by_id(self, user_id: int, note_id: int, done: bool) -> str | None:
         """Mark one of the user's notes done (or open); its text, or None if it is not theirs."""
