@@ -80,8 +80,10 @@ class ParsedJournal:
 
 
 _D = r"\d{4,5}-\d{1,2}-\d{1,2}"
+# Only the gap around the separator may hold spaces, and it is read possessively: `\s*` on
+# both sides of an optional group backtracked quadratically over a long run of spaces.
 _DATE_HEADING = re.compile(
-    rf"^\s*(?P<a>{_D})\s*(?:(?:~|～|〜|–|—|-|to)\s*(?P<b>{_D}))?\s*$", re.IGNORECASE
+    rf"(?P<a>{_D})(?:\s*+(?:~|～|〜|–|—|-|to)\s*+(?P<b>{_D}))?", re.IGNORECASE
 )
 _FULLWIDTH_HEADING = re.compile(r"^(#{1,6})[\u3000\u00a0]+(.*)$")
 
@@ -107,7 +109,7 @@ def _fix_year(raw: str, context: date | None) -> tuple[date | None, str | None]:
 
 def parse_heading(text: str, context: date | None) -> tuple[DayRange | None, str | None]:
     """A date heading → its DayRange and a note about any typo fixed; (None, None) if not one."""
-    m = _DATE_HEADING.match(text)
+    m = _DATE_HEADING.fullmatch(text.strip())
     if not m:
         return None, None
     a, b = m.group("a"), m.group("b")

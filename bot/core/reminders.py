@@ -14,7 +14,8 @@ class BadTime(ValueError):
     """A time of day the user typed that is not one."""
 
 
-_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?\s*$", re.IGNORECASE)
+# applied to stripped text; one possessive gap (two `\s*` around an optional group backtracked)
+_TIME = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*+(am|pm|a\.m\.|p\.m\.)?", re.IGNORECASE)
 _COMPACT = re.compile(r"^\s*(\d{3,4})\s*$")
 
 
@@ -26,7 +27,7 @@ def parse_time_of_day(text: str) -> time:
         digits = compact.group(1).zfill(4)
         hour, minute, suffix = int(digits[:2]), int(digits[2:]), None
     else:
-        m = _TIME.match(raw)
+        m = _TIME.fullmatch(raw)
         if not m:
             raise BadTime(f"“{text.strip()}” is not a time; try 21:30, 9:30pm or 2130")
         hour, minute = int(m.group(1)), int(m.group(2) or 0)

@@ -48,7 +48,12 @@ def _escape_at(line: str) -> str:
     return line[:pad] + "\\" + stripped if stripped else line
 
 
-_TAG_OR_SCHEME = re.compile(r"<[A-Za-z/!?]|\]\(\s*<?\s*(?:javascript|vbscript|data|file):", re.I)
+# Possessive quantifiers: `\s*<?\s*` backtracked quadratically over a long run of spaces
+# (`* ](` + 60,000 spaces held the event loop 40 s); each run of spaces is read once here.
+_SCRIPT_TARGET = r"\s*+(?:<\s*+)?(?:javascript|vbscript|data|file):"
+_TAG_OR_SCHEME = re.compile(rf"<[A-Za-z/!?]|\]\({_SCRIPT_TARGET}", re.I)
+_SCRIPT_LINK = re.compile(_SCRIPT_TARGET, re.I)
+_TICKS = re.compile(r"`+")
 _AUTOLINK = re.compile(
     r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>"
 )
@@ -65,7 +70,9 @@ def _defang_line(line: str) -> str:
             i += 2
             continue
         if ch == "`":
-            run = len(line[i:]) - len(line[i:].lstrip("`"))
+            ticks = _TICKS.match(line, i)  # not a slice of the rest: that was quadratic
+            assert ticks is not None
+            run = ticks.end() - i
             close = line.find("`" * run, i + run)
             while close != -1 and close + run < len(line) and line[close + run] == "`":
                 close = line.find("`" * run, close + run + 1)
@@ -86,12 +93,11 @@ def _defang_line(line: str) -> str:
                 out.append("\\<")
                 i += 1
                 continue
-        if ch == "]" and line.startswith("(", i + 1):
-            rest = line[i + 2 :].lstrip().lstrip("<").lstrip().lower()
-            if rest.startswith(("javascript:", "vbscript:", "data:", "file:")):
-                out.append("]\\(")
-                i += 2
-                continue
+        # matched in place: slicing the rest of the line at every `](` was quadratic
+        if ch == "]" and line.startswith("(", i + 1) and _SCRIPT_LINK.match(line, i + 2):
+            out.append("]\\(")
+            i += 2
+            continue
         out.append(ch)
         i += 1
     return "".join(out)

@@ -13,7 +13,7 @@ MAX_TAG = 64
 # Spans whose '#' is never a tag: code spans, URLs (scheme or www.), link destinations.
 # Each is a single pass without nested quantifiers (see the field notes on backtracking).
 _NOT_PROSE = re.compile(
-    r"(`+)[^`\n]*\1"
+    r"(?<!`)(`++)[^`\n]*+\1"  # possessive: a long run of backticks was quadratic
     r"|(?:[A-Za-z][A-Za-z0-9+.-]{0,20}://|www\.|mailto:)[^\s<>]*"
     r"|\]\([^)\s]*"
 )

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 _TAGS = {"strong": "b", "em": "i", "s": "s"}
-_TAG = re.compile(r"</?(?:b|i|s|code|pre|a|blockquote)(?:\s[^>]*)?>")
+# attributes stop at `<`: `[^>]*` rescanned the rest of the text after every unclosed tag
+_TAG = re.compile(r"</?(?:b|i|s|code|pre|a|blockquote)(?:\s[^<>]*+)?>")
 INDENT = "    "
 
 
