@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.core.days import BadZone, zone
-from bot.core.digest import is_open_todo, render_digest, streaks, week_bounds, week_stats
+from bot.core.digest import (
+    is_open_todo,
+    one_message,
+    render_digest,
+    streaks,
+    week_bounds,
+    week_stats,
+    weekly_digest,
+)
 from bot.core.notes import NoteDraft
 from bot.core.periods import parse_iso_week, parse_period
 from bot.core.reminders import (
@@ -179,6 +187,45 @@ def test_digest_contents() -> None:
     assert "• #paper two" in text  # plain text: the stored escape is not shown
     empty = render_digest(start, end, {}, [], today)
     assert "Nothing logged this week." in empty
+
+
+class ReadsFrom:
+    """Journal reads over a fixed dict of days: what the digest asks for is recorded."""
+
+    def __init__(self, days: dict[date, list[NoteDraft]]) -> None:
+        self.days = days
+        self.asked: list[tuple[date, date]] = []
+
+    def days_between(self, user_id: int, start: date, end: date) -> dict[date, list[NoteDraft]]:
+        self.asked.append((start, end))
+        return {d: notes for d, notes in self.days.items() if start <= d <= end}
+
+    def logged_dates(self, user_id: int) -> set[date]:
+        return {d for d, notes in self.days.items() if notes}
+
+
+def test_the_digest_reads_its_week_and_the_same_days_a_year_earlier() -> None:
+    reads = ReadsFrom(
+        {date(2024, 2, 29): [NoteDraft("leap")], date(2023, 2, 28): [NoteDraft("old")]}
+    )
+    text = weekly_digest(reads, 1, date(2024, 3, 1), "unpadded")
+    # 29 February a year earlier is the 28th
+    assert reads.asked == [
+        (date(2024, 2, 24), date(2024, 3, 1)),
+        (date(2023, 2, 24), date(2023, 3, 1)),
+    ]
+    assert "2024-2-29 (Thu)\n• leap" in text
+    assert "1/7 days logged · 1 notes" in text
+    assert "A year ago:\n• 2023-2-28: old" in text
+
+
+def test_a_scheduled_digest_fits_one_message() -> None:
+    short = "Week\n• one\n"
+    assert one_message(short) == short
+    long = "".join(f"• note {n}\n" for n in range(1000))
+    cut = one_message(long)
+    assert len(cut) <= 4096 and cut.endswith("\n… (/week shows it all)")
+    assert long.startswith(cut.rsplit("\n", 1)[0] + "\n")  # whole lines only
 
 
 def test_periods() -> None:

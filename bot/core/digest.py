@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
-from bot.core.chunks import clip
-from bot.core.days import WEEKDAYS, format_date
+from bot.core.chunks import TELEGRAM_LIMIT, clip
+from bot.core.days import WEEKDAYS, format_date, same_day_in
 from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
 from bot.core.tags import find_tags
@@ -129,3 +130,43 @@ def week_bounds(today: date, back: int = 1) -> tuple[date, date]:
         raise ValueError("weeks back start at 1")
     end = today - timedelta(days=7 * (back - 1))
     return end - timedelta(days=6), end
+
+
+class JournalReads(Protocol):
+    """What the digest reads from the journal (storage's reads provide it)."""
+
+    def days_between(self, user_id: int, start: date, end: date) -> dict[date, list[NoteDraft]]:
+        """Note trees of the days that start between start and end."""
+        ...
+
+    def logged_dates(self, user_id: int) -> set[date]:
+        """Every day with at least one live note."""
+        ...
+
+
+def digest_for(
+    reads: JournalReads, user_id: int, start: date, end: date, today: date, date_style: str
+) -> str:
+    """The digest of start..end, with the same days a year earlier. Blocking: it reads."""
+    week = reads.days_between(user_id, start, end)
+    for offset in range((end - start).days + 1):
+        week.setdefault(start + timedelta(days=offset), [])
+    year_ago = reads.days_between(
+        user_id, same_day_in(start, start.year - 1), same_day_in(end, end.year - 1)
+    )
+    return render_digest(start, end, week, reads.logged_dates(user_id), today, year_ago, date_style)
+
+
+def weekly_digest(
+    reads: JournalReads, user_id: int, today: date, date_style: str, back: int = 1
+) -> str:
+    """The digest of the 7 days ending `today` (or `back` weeks earlier). Blocking."""
+    start, end = week_bounds(today, back)
+    return digest_for(reads, user_id, start, end, today, date_style)
+
+
+def one_message(text: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """The scheduled digest in one message: cut at a line, pointing to /week for the rest."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 40].rsplit("\n", 1)[0] + "\n… (/week shows it all)"

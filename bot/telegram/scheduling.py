@@ -19,9 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, Job
 
-from bot.core.chunks import TELEGRAM_LIMIT
-from bot.core.days import journal_day, parse_hhmm, same_day_in, zone
-from bot.core.digest import render_digest, week_bounds
+from bot.core.days import journal_day, parse_hhmm, zone
+from bot.core.digest import one_message, weekly_digest
 from bot.core.reminders import (
     due_daily,
     due_snooze,
@@ -241,25 +240,6 @@ async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
     return result
 
 
-def digest_text(svc: Services, user: UserInfo, today: date, back: int = 1) -> str:
-    """The digest for the 7 days ending `today` (or `back` weeks earlier). Blocking."""
-    start, end = week_bounds(today, back)
-    return digest_for(svc, user, start, end, today)
-
-
-def digest_for(svc: Services, user: UserInfo, start: date, end: date, today: date) -> str:
-    week = svc.reader.days_between(user.id, start, end)
-    for offset in range((end - start).days + 1):
-        week.setdefault(start + timedelta(days=offset), [])
-    year_ago = svc.reader.days_between(
-        user.id, same_day_in(start, start.year - 1), same_day_in(end, end.year - 1)
-    )
-    return render_digest(
-        start, end, week, svc.reader.logged_dates(user.id), today, year_ago,
-        svc.settings.export_date_style,
-    )  # fmt: skip
-
-
 async def check_digest(app: App, svc: Services, user: UserInfo) -> str | None:
     if user.blocked or not user.digest_time or user.digest_weekday is None:
         return None
@@ -269,10 +249,9 @@ async def check_digest(app: App, svc: Services, user: UserInfo) -> str | None:
     )  # fmt: skip
     if due is None:
         return None
-    text = await db(digest_text, svc, user, due.day)
-    if len(text) > TELEGRAM_LIMIT:
-        text = text[: TELEGRAM_LIMIT - 40].rsplit("\n", 1)[0] + "\n… (/week shows it all)"
-    return await deliver(app, svc, user, due.day, "digest", text)
+    style = svc.settings.export_date_style
+    text = await db(weekly_digest, svc.reader, user.id, due.day, style)
+    return await deliver(app, svc, user, due.day, "digest", one_message(text))
 
 
 def _user_id(data: object) -> int:

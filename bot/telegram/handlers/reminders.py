@@ -9,13 +9,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from bot.core.days import WEEKDAYS, parse_date
+from bot.core.digest import digest_for, weekly_digest
 from bot.core.periods import parse_iso_week
 from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
 from bot.telegram.handlers.common import sender
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import (
-    digest_for,
-    digest_text,
     local_hhmm,
     schedule_user,
     snooze_until,
@@ -92,14 +91,16 @@ async def week(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
     arg = " ".join(context.args or []).strip()
     today = svc.today(user)
+    style = svc.settings.export_date_style
     try:
         if not arg:
-            text = await db(digest_text, svc, user, today, 1)
+            text = await db(weekly_digest, svc.reader, user.id, today, style)
         elif arg.isdigit() and 1 <= int(arg) <= 520:
-            text = await db(digest_text, svc, user, today, int(arg))
+            text = await db(weekly_digest, svc.reader, user.id, today, style, int(arg))
         else:
             monday = parse_iso_week(arg)
-            text = await db(digest_for, svc, user, monday, monday + timedelta(days=6), today)
+            sunday = monday + timedelta(days=6)
+            text = await db(digest_for, svc.reader, user.id, monday, sunday, today, style)
     except ValueError:
         await message.reply_text(texts.WEEK_BAD.format(arg=arg[:100]))
         return
