@@ -1,4 +1,4 @@
-"""Every user-facing text in one place."""
+"""Every user-facing text in one place (pure: it imports nothing, so the core may use it)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,23 @@ Commands
 /settings — your settings
 
 Send a journal as a .md file to import it (you see a preview first)."""
+
+# the menu Telegram shows for "/" (setMyCommands), in this order
+COMMANDS = (
+    ("today", "Today's entry"),
+    ("day", "Another day: /day 2021-4-8"),
+    ("undo", "Remove the last note"),
+    ("done", "Reply to a note to mark it done"),
+    ("week", "Weekly digest"),
+    ("remind", "Evening reminder: /remind 21:30 | off"),
+    ("digest", "Scheduled digest: /digest sun 20:00 | off"),
+    ("export", "The journal as markdown"),
+    ("search", "Find notes: /search WORDS"),
+    ("todo", "Open TODOs, to tick off"),
+    ("tz", "Time zone: /tz Asia/Shanghai"),
+    ("settings", "Your settings"),
+    ("help", "How it works"),
+)
 
 STRANGER = """\
 This is a private journal bot. Your Telegram user id is {user_id}.
@@ -74,6 +91,8 @@ TZ_BAD = (
 )
 TZ_WHICH = "“{arg}” could be several time zones; send the one you mean:\n{zones}"
 
+OFF = "off"
+SETTINGS_SKIP = " (skipped on days with notes)"
 SETTINGS = """\
 Settings
 Time zone: {tz}
@@ -97,6 +116,20 @@ EXPORT_FRONT_MATTER = (
 )
 EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."
 
+REMINDER_NONE = "What did you learn today? Reply here or just send it."
+REMINDER_ONE = "1 note today — anything else?"
+REMINDER_MANY = "{count} notes today — anything else?"
+BUTTON_SNOOZE_30 = "Snooze 30 min"
+BUTTON_SNOOZE_60 = "Snooze 1 h"
+BUTTON_DONE_TODAY = "Done for today"
+
+TIME_BAD = "“{text}” is not a time; try 21:30, 9:30pm or 2130"
+TIME_BAD_HOUR = "“{text}”: with am/pm the hour is 1 to 12"
+TIME_BAD_RANGE = "“{text}” is not a time of day (00:00 to 23:59)"
+WEEKDAY_BAD = "“{text}” is not a day of the week (mon … sun)"
+
+REMIND_STATE_SKIP = ", skipped on days with notes"
+REMIND_ON_SKIP = ", unless the day already has notes"
 REMIND_STATE = (
     "Evening reminder: {state}. "
     "Change it with /remind 21:30, /remind off, /remind skip or /remind always."
@@ -112,6 +145,14 @@ DIGEST_STATE = "Weekly digest: {state}. Change it with /digest sun 20:00 or /dig
 DIGEST_ON = "I'll send the weekly digest every {day} at {time} ({tz})."
 DIGEST_OFF = "The weekly digest is off. /week shows it any time."
 DIGEST_BAD = "{problem}. Try /digest sun 20:00 or /digest off."
+DIGEST_HEAD = "Week {start} – {end}"
+DIGEST_DAY = "{day} ({weekday})"
+DIGEST_NOTHING = "Nothing logged this week."
+DIGEST_STATS = "{days}/{span} days logged · {notes} notes · streak {current} (longest {longest})"
+DIGEST_TODOS = "TODOs: {done} done, {open} open"
+DIGEST_TAGS = "Tags: {tags}"
+DIGEST_YEAR_AGO = "A year ago:"
+DIGEST_CUT = "… (/week shows it all)"
 WEEK_BAD = "I could not read “{arg}”. Try /week, /week 2 (the week before) or /week 2021-W14."
 
 SEARCH_USAGE = "Search your notes: /search WORDS, e.g. /search ScanNet label or /search #paper"
@@ -126,6 +167,7 @@ TODO_MORE = "… and {more} older ones."
 TODO_TICKED = "Done: {text}"
 TODO_GONE = "That TODO is no longer there."
 
+THE_FILE = "the file"  # an upload without a name
 IMPORT_NOT_TEXT = "I could not read {name} as UTF-8 text, so nothing was imported."
 IMPORT_NOT_JOURNAL = (
     "{name} has no date headings (like ## 2021-4-8), so there is nothing to import. "

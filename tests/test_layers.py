@@ -65,3 +65,30 @@ def test_bulk_paths_stay_off_the_orm() -> None:
     for name in ("storage/bulk_import.py", "storage/bulk_export.py", "storage/trees.py"):
         assert not any(m.startswith("storage.models") or m.startswith("sqlalchemy.orm")
                        for m in imports(ROOT / name)), name  # fmt: skip
+
+
+def bot_modules(path: Path) -> set[str]:
+    """Our modules a file imports, `from bot import texts` read as bot.texts."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "bot" and node.level == 0:
+            found.update(f"bot.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m == "bot" or m.startswith("bot.")}
+
+
+def test_the_core_imports_only_itself_and_the_texts() -> None:
+    # user-facing words live in bot/texts.py; the core may word its messages with them
+    for path in sorted((ROOT / "bot/core").rglob("*.py")):
+        for name in bot_modules(path):
+            assert name.startswith("bot.core.") or name == "bot.texts", (
+                f"{path.relative_to(ROOT)} imports {name}"
+            )
+
+
+def test_the_texts_import_nothing() -> None:
+    # so that importing them can never pull Telegram or the database into the core
+    assert imports(ROOT / "bot/texts.py") <= {"__future__"}

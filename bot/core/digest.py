@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from bot import texts
 from bot.core.chunks import TELEGRAM_LIMIT, clip
 from bot.core.days import WEEKDAYS, format_date, same_day_in
 from bot.core.mdparser import unescape
@@ -94,12 +95,16 @@ def render_digest(
     """The digest as plain text (markdown-flavoured, readable in Telegram as is)."""
     stats = week_stats(week, logged, today)
     span = (end - start).days + 1
-    lines = [f"Week {format_date(start, date_style)} – {format_date(end, date_style)}", ""]
+    head = texts.DIGEST_HEAD.format(
+        start=format_date(start, date_style), end=format_date(end, date_style)
+    )
+    lines = [head, ""]
     for day in sorted(week, reverse=True):
         notes = week[day]
         if not notes:
             continue
-        lines.append(f"{format_date(day, date_style)} ({WEEKDAYS[day.weekday()][:3]})")
+        weekday = WEEKDAYS[day.weekday()][:3]
+        lines.append(texts.DIGEST_DAY.format(day=format_date(day, date_style), weekday=weekday))
         for n in notes:
             kids = len(n.walk()) - 1
             more = f" (+{kids})" if kids else ""
@@ -107,17 +112,22 @@ def render_digest(
             lines.append(f"• {mark}{one_line(n.text)}{more}")
         lines.append("")
     if stats.notes == 0:
-        lines += ["Nothing logged this week.", ""]
+        lines += [texts.DIGEST_NOTHING, ""]
     lines.append(
-        f"{stats.days_logged}/{span} days logged · {stats.notes} notes · "
-        f"streak {stats.current_streak} (longest {stats.longest_streak})"
+        texts.DIGEST_STATS.format(
+            days=stats.days_logged,
+            span=span,
+            notes=stats.notes,
+            current=stats.current_streak,
+            longest=stats.longest_streak,
+        )
     )
     if stats.todos_done or stats.todos_open:
-        lines.append(f"TODOs: {stats.todos_done} done, {stats.todos_open} open")
+        lines.append(texts.DIGEST_TODOS.format(done=stats.todos_done, open=stats.todos_open))
     if stats.tags:
-        lines.append("Tags: " + ", ".join(f"#{t} ×{c}" for t, c in stats.tags))
+        lines.append(texts.DIGEST_TAGS.format(tags=", ".join(f"#{t} ×{c}" for t, c in stats.tags)))
     if year_ago and any(year_ago.values()):
-        lines += ["", "A year ago:"]
+        lines += ["", texts.DIGEST_YEAR_AGO]
         for day in sorted(year_ago, reverse=True):
             for n in year_ago[day][:3]:
                 lines.append(f"• {format_date(day, date_style)}: {one_line(n.text, 120)}")
@@ -169,4 +179,4 @@ def one_message(text: str, limit: int = TELEGRAM_LIMIT) -> str:
     """The scheduled digest in one message: cut at a line, pointing to /week for the rest."""
     if len(text) <= limit:
         return text
-    return text[: limit - 40].rsplit("\n", 1)[0] + "\n… (/week shows it all)"
+    return text[: limit - 40].rsplit("\n", 1)[0] + "\n" + texts.DIGEST_CUT

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.core.days import WEEKDAYS, journal_day
 
 
@@ -29,15 +30,15 @@ def parse_time_of_day(text: str) -> time:
     else:
         m = _TIME.fullmatch(raw)
         if not m:
-            raise BadTime(f"“{text.strip()}” is not a time; try 21:30, 9:30pm or 2130")
+            raise BadTime(texts.TIME_BAD.format(text=text.strip()))
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
         suffix = (m.group(3) or "").replace(".", "") or None
     if suffix is not None:
         if not 1 <= hour <= 12:
-            raise BadTime(f"“{text.strip()}”: with am/pm the hour is 1 to 12")
+            raise BadTime(texts.TIME_BAD_HOUR.format(text=text.strip()))
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise BadTime(f"“{text.strip()}” is not a time of day (00:00 to 23:59)")
+        raise BadTime(texts.TIME_BAD_RANGE.format(text=text.strip()))
     return time(hour, minute)
 
 
@@ -91,10 +92,10 @@ def should_skip(mode: str, notes_today: int) -> bool:
 def reminder_text(notes_today: int) -> str:
     """What the reminder says, given how much was logged today."""
     if notes_today == 0:
-        return "What did you learn today? Reply here or just send it."
+        return texts.REMINDER_NONE
     if notes_today == 1:
-        return "1 note today — anything else?"
-    return f"{notes_today} notes today — anything else?"
+        return texts.REMINDER_ONE
+    return texts.REMINDER_MANY.format(count=notes_today)
 
 
 def parse_weekday(text: str) -> int:
@@ -106,7 +107,7 @@ def parse_weekday(text: str) -> int:
     for i, name in enumerate(WEEKDAYS):
         if raw.startswith(name[:3].lower()) and len(raw) >= 3:
             return i
-    raise BadTime(f"“{text.strip()}” is not a day of the week (mon … sun)")
+    raise BadTime(texts.WEEKDAY_BAD.format(text=text.strip()))
 
 
 def ptb_days(weekday: int) -> tuple[int]:

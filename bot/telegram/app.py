@@ -12,6 +12,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
 from bot.telegram import paging
 from bot.telegram.handlers import (
     access,
@@ -28,21 +29,7 @@ from bot.telegram.handlers import (
 from bot.telegram.ratelimit import JournalRateLimiter, Pace
 from bot.telegram.services import KEY, Services
 
-COMMANDS = [
-    BotCommand("today", "Today's entry"),
-    BotCommand("day", "Another day: /day 2021-4-8"),
-    BotCommand("undo", "Remove the last note"),
-    BotCommand("done", "Reply to a note to mark it done"),
-    BotCommand("week", "Weekly digest"),
-    BotCommand("remind", "Evening reminder: /remind 21:30 | off"),
-    BotCommand("digest", "Scheduled digest: /digest sun 20:00 | off"),
-    BotCommand("export", "The journal as markdown"),
-    BotCommand("search", "Find notes: /search WORDS"),
-    BotCommand("todo", "Open TODOs, to tick off"),
-    BotCommand("tz", "Time zone: /tz Asia/Shanghai"),
-    BotCommand("settings", "Your settings"),
-    BotCommand("help", "How it works"),
-]
+COMMANDS = [BotCommand(command, description) for command, description in texts.COMMANDS]
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, Job
 
+from bot import texts
 from bot.core.days import journal_day, parse_hhmm, zone
 from bot.core.digest import one_message, weekly_digest
 from bot.core.reminders import (
@@ -62,10 +63,10 @@ def buttons(day: date) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Snooze 30 min", callback_data=f"rz:snooze:30:{d}"),
-                InlineKeyboardButton("Snooze 1 h", callback_data=f"rz:snooze:60:{d}"),
+                InlineKeyboardButton(texts.BUTTON_SNOOZE_30, callback_data=f"rz:snooze:30:{d}"),
+                InlineKeyboardButton(texts.BUTTON_SNOOZE_60, callback_data=f"rz:snooze:60:{d}"),
             ],
-            [InlineKeyboardButton("Done for today", callback_data=f"rz:done:{d}")],
+            [InlineKeyboardButton(texts.BUTTON_DONE_TODAY, callback_data=f"rz:done:{d}")],
         ]
     )
 

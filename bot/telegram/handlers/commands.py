@@ -118,11 +118,11 @@ async def tz(update: Update, context: Context) -> None:
 
 async def settings_(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
-    reminder = "off"
+    reminder = texts.OFF
     if user.reminder_time:
-        mode = " (skipped on days with notes)" if user.reminder_mode == "skip" else ""
+        mode = texts.SETTINGS_SKIP if user.reminder_mode == "skip" else ""
         reminder = f"{user.reminder_time}{mode}"
-    digest = "off"
+    digest = texts.OFF
     if user.digest_weekday is not None and user.digest_time:
         digest = f"{WEEKDAYS[user.digest_weekday][:3]} {user.digest_time}"
     notes = await db(svc.reader.count_notes, user.id)

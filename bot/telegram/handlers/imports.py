@@ -47,7 +47,7 @@ async def offer(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
     doc = message.document
     assert doc is not None
-    name = doc.file_name or "the file"
+    name = doc.file_name or texts.THE_FILE
     if doc.file_size is not None and doc.file_size > MAX_DOWNLOAD:
         await message.reply_text(texts.TOO_BIG)
         return

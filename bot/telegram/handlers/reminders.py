@@ -35,10 +35,10 @@ async def remind(update: Update, context: Context) -> None:
     arg = " ".join(context.args or []).strip().lower()
     if not arg:
         if user.reminder_time:
-            mode = ", skipped on days with notes" if user.reminder_mode == "skip" else ""
+            mode = texts.REMIND_STATE_SKIP if user.reminder_mode == "skip" else ""
             state = f"{user.reminder_time} ({user.timezone}){mode}"
         else:
-            state = "off"
+            state = texts.OFF
         await message.reply_text(texts.REMIND_STATE.format(state=state))
         return
     if arg in {"off", "none", "stop", "no"}:
@@ -54,7 +54,7 @@ async def remind(update: Update, context: Context) -> None:
             await message.reply_text(texts.REMIND_BAD.format(problem=str(exc)))
             return
         user = await db(svc.users.set_reminder, user.id, at.strftime("%H:%M"))
-        mode = ", unless the day already has notes" if user.reminder_mode == "skip" else ""
+        mode = texts.REMIND_ON_SKIP if user.reminder_mode == "skip" else ""
         reply = texts.REMIND_ON.format(time=user.reminder_time, tz=user.timezone, mode=mode)
     schedule_user(context.application, svc, user)
     await message.reply_text(reply)
@@ -64,7 +64,7 @@ async def digest(update: Update, context: Context) -> None:
     message, svc, user = await sender(update, context)
     args = [a.lower() for a in context.args or []]
     if not args:
-        state = "off"
+        state = texts.OFF
         if user.digest_weekday is not None and user.digest_time:
             state = f"{WEEKDAYS[user.digest_weekday]} {user.digest_time} ({user.timezone})"
         await message.reply_text(texts.DIGEST_STATE.format(state=state))
