@@ -42,6 +42,8 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, token, [hook.get_secret_value()] if hook else [])
     from telegram.error import InvalidToken, NetworkError
 
+    from storage.engine import DatabaseUnavailable
+
     try:
         asyncio.run(run_bot(settings, SystemClock(), handle_signals=True))
     except (IntakeStopped, InvalidToken):
@@ -52,6 +54,8 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(
             f"cannot reach the Bot API ({exc}); check the network", "unavailable"
         ) from None
+    except DatabaseUnavailable as exc:
+        raise CliError(f"cannot open the database {exc}", "unavailable") from None
     except KeyboardInterrupt:
         pass
     return 0

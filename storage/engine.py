@@ -50,6 +50,34 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, **kwargs)
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or brought up to date (the message is one line)."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The driver's own first line for a database error (SQLAlchemy adds SQL and a link)."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return lines[0] if lines else type(inner).__name__
+
+
+def open_database(url: str) -> Engine:
+    """An engine on an up-to-date schema, or DatabaseUnavailable saying why in one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(url)
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise DatabaseUnavailable(f"{shown}: {exc.strerror or exc}") from exc
+    try:
+        migrate(engine)
+    except (OSError, SQLAlchemyError) as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(f"{shown}: {one_line(exc)}") from exc
+    return engine
+
+
 def upsert_insert(dialect: str) -> Any:
     """The dialect's INSERT that supports ON CONFLICT DO NOTHING (imported only when used)."""
     if dialect == "postgresql":

@@ -13,8 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.cli import main
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
+from tests.test_settings_and_logs import TOKEN
 from tests.test_webhook import post
 
 
@@ -104,3 +108,23 @@ def test_backup_is_private(fake: FakeBotAPI, tmp_path: Path) -> None:
     assert mode(tmp_path / "backups" / "copy.db") == 0o600
     assert mode(tmp_path / "backups") == 0o700
     assert mode(tmp_path / "data" / "journal.db") == 0o600
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{tmp}/a-file/journal.db",  # its folder cannot be made: a file is in the way
+        "postgresql://rizhilu:pw-never-shown@127.0.0.1:9/journal",  # nothing listens
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("in the way")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")
+    monkeypatch.setenv("DATABASE_URL", url.format(tmp=tmp_path))
+    assert main(["--env-file", str(tmp_path / "absent"), "run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot open the database ") and err.count("\n") == 1, err
+    assert "pw-never-shown" not in err and "Traceback" not in err

@@ -20,7 +20,7 @@ from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
-from storage.engine import make_engine, migrate, session_factory
+from storage.engine import open_database, session_factory
 from storage.inbox import Inbox
 from storage.ledger import Ledger
 from storage.notes import Notes
@@ -82,8 +82,7 @@ async def run_bot(
     `pace` is the clock the outgoing rate limiter sleeps on (the event loop's by default).
     """
     stop = stop or asyncio.Event()
-    engine = make_engine(settings.database_url)
-    await asyncio.to_thread(migrate, engine)
+    engine = await asyncio.to_thread(open_database, settings.database_url)
     sessions = session_factory(engine)
     svc = Services(
         settings=settings,
