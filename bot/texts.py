@@ -69,6 +69,10 @@ DB_AWAY = (
     "The journal's database is not answering right now. I kept your message and will store "
     "it as soon as the database is back (you'll see the ✍ then)."
 )
+SET_ASIDE = (
+    "I could not handle one of your messages, even after several tries, so I set it aside "
+    "instead of trying forever. Please send it again (shorter, or in parts, may help)."
+)
 BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
 FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
 

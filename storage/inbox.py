@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +14,8 @@ from bot.core.clock import Clock
 from storage.engine import upsert_insert
 from storage.models import InboxUpdate
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -19,11 +23,18 @@ class Pending:
 
     id: int
     update_id: int
+    chat_id: int | None
     payload: str
 
 
+def digest(payload: str) -> str:
+    """The content key: the same update delivered twice is stored once, a different update
+    that reuses an id (Telegram picks ids at random after a quiet week) is stored too."""
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 class Inbox:
-    """Durable queue of updates; idempotent on update_id."""
+    """Durable queue of updates; idempotent on (update_id, content)."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
@@ -35,7 +46,13 @@ class Inbox:
             return 0
         now = self._clock.now()
         rows = [
-            {"update_id": uid, "chat_id": chat, "payload": payload, "received_at": now}
+            {
+                "update_id": uid,
+                "chat_id": chat,
+                "payload": payload,
+                "digest": digest(payload),
+                "received_at": now,
+            }
             for uid, chat, payload in updates
         ]
         with self._sessions.begin() as s:
@@ -43,38 +60,105 @@ class Inbox:
             stmt = (
                 ins(InboxUpdate)
                 .values(rows)
-                .on_conflict_do_nothing(index_elements=["update_id"])
-                .returning(InboxUpdate.update_id)
+                .on_conflict_do_nothing(index_elements=["update_id", "digest"])
+                .returning(InboxUpdate.id, InboxUpdate.update_id)
             )
             # RETURNING, not rowcount: an ORM-session INSERT reports rowcount -1 on PostgreSQL
-            return len(s.execute(stmt).all())
+            new = s.execute(stmt).all()
+            if new:
+                reused = s.execute(
+                    select(InboxUpdate.update_id)
+                    .where(
+                        InboxUpdate.update_id.in_([r[1] for r in new]),
+                        InboxUpdate.id.not_in([r[0] for r in new]),
+                    )
+                    .distinct()
+                ).scalars()
+                for uid in reused:
+                    log.warning(
+                        "update id %s arrived again with different content; both are kept", uid
+                    )
+        return len(new)
 
     def pending(self, limit: int = 100) -> list[Pending]:
         """The oldest unprocessed updates, in arrival order."""
         with self._sessions() as s:
             rows = s.execute(
-                select(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.payload)
+                select(
+                    InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.chat_id, InboxUpdate.payload
+                )
                 .where(InboxUpdate.done_at.is_(None))
                 .order_by(InboxUpdate.id)
                 .limit(limit)
             ).all()
-        return [Pending(r[0], r[1], r[2]) for r in rows]
+        return [Pending(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def mark_done(self, ids: list[int]) -> None:
-        if not ids:
-            return
+    def newest_pending(self) -> int:
+        """The id of the newest unprocessed row (0 when there is none)."""
+        with self._sessions() as s:
+            newest = s.execute(
+                select(InboxUpdate.id)
+                .where(InboxUpdate.done_at.is_(None))
+                .order_by(InboxUpdate.id.desc())
+                .limit(1)
+            ).scalar()
+        return int(newest or 0)
+
+    def begin(self, row_id: int, done: list[int]) -> int:
+        """Mark `done` processed and count one more start of `row_id`, in one commit;
+        returns how many times `row_id` has been started."""
         with self._sessions.begin() as s:
-            s.execute(
-                update(InboxUpdate).where(InboxUpdate.id.in_(ids)).values(done_at=self._clock.now())
-            )
+            if done:
+                s.execute(
+                    update(InboxUpdate)
+                    .where(InboxUpdate.id.in_(done))
+                    .values(done_at=self._clock.now())
+                )
+            attempts = s.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id == row_id)
+                .values(attempts=InboxUpdate.attempts + 1)
+                .returning(InboxUpdate.attempts)
+            ).scalar_one()
+        return int(attempts)
 
-    def purge(self, older_than: timedelta = timedelta(days=7)) -> int:
-        """Forget processed updates (Telegram redelivers only unconfirmed ones, for 24 h)."""
-        cutoff = self._clock.now() - older_than
+    def finish(self, done: list[int], dead: dict[int, str] | None = None) -> None:
+        """Mark rows processed, and set aside `dead` ones (row id → why), never replayed."""
+        if not done and not dead:
+            return
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            if done:
+                s.execute(update(InboxUpdate).where(InboxUpdate.id.in_(done)).values(done_at=now))
+            for row_id, why in (dead or {}).items():
+                s.execute(
+                    update(InboxUpdate)
+                    .where(InboxUpdate.id == row_id)
+                    .values(done_at=now, dead_at=now, error=why[:200])
+                )
+
+    def dead(self) -> list[tuple[int, str]]:
+        """Updates set aside (update_id, why), oldest first."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(InboxUpdate.update_id, InboxUpdate.error)
+                .where(InboxUpdate.dead_at.is_not(None))
+                .order_by(InboxUpdate.id)
+            ).all()
+        return [(r[0], r[1] or "") for r in rows]
+
+    def purge(
+        self, older_than: timedelta = timedelta(days=7), dead_for: timedelta = timedelta(days=30)
+    ) -> int:
+        """Forget processed updates (Telegram redelivers only unconfirmed ones, for 24 h);
+        updates set aside are kept longer, for a look at what went wrong."""
+        now = self._clock.now()
         with self._sessions.begin() as s:
             result = s.execute(
                 delete(InboxUpdate).where(
-                    InboxUpdate.done_at.is_not(None), InboxUpdate.done_at < cutoff
+                    InboxUpdate.done_at.is_not(None),
+                    InboxUpdate.done_at < now - older_than,
+                    InboxUpdate.dead_at.is_(None) | (InboxUpdate.dead_at < now - dead_for),
                 )
             )
             return int(getattr(result, "rowcount", 0) or 0)

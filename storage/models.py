@@ -85,8 +85,12 @@ class InboxUpdate(Base):
     update_id: Mapped[int]
     chat_id: Mapped[int | None]
     payload: Mapped[str]
+    digest: Mapped[str]
     received_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    attempts: Mapped[int]
+    dead_at: Mapped[datetime | None]
+    error: Mapped[str | None]
 
 
 class Action(Base):

@@ -127,11 +127,18 @@ inbox = Table(
     "inbox",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("update_id", BigInteger, nullable=False, unique=True),
+    Column("update_id", BigInteger, nullable=False),
     Column("chat_id", BigInteger, nullable=True),
     Column("payload", Text, nullable=False),
+    # sha256 of the payload: a redelivery is the same row, a reused update_id a new one
+    Column("digest", String(64), nullable=False, server_default=""),
     Column("received_at", UTCDateTime(), nullable=False),
     Column("done_at", UTCDateTime(), nullable=True, index=True),
+    # starts counted for rows replayed after a crash; dead_at set = set aside, never replayed
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("dead_at", UTCDateTime(), nullable=True),
+    Column("error", String(200), nullable=True),
+    UniqueConstraint("update_id", "digest"),
 )
 
 actions = Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.core.clock import SystemClock
+from bot.telegram.intake import MAX_STARTS
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.models import InboxUpdate, Note
@@ -182,4 +184,90 @@ async def test_an_update_ptb_cannot_read_is_stored_and_skipped_once(
     await bot.until(lambda: not inbox.pending())
     await bot.stop()
     assert len([r for r in caplog.records if "cannot read" in r.getMessage()]) == 1
+    engine.dispose()
+
+
+async def test_an_update_that_never_finishes_is_set_aside(
+    fake: FakeBotAPI, start_bot: Any, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox, engine = inbox_for(db_url)
+    poison = fake.message(USER, "froze the bot at every start")
+    fine = fake.message(USER, "stored as usual")
+    inbox.store(
+        [
+            (9101, USER, json.dumps({"update_id": 9101, "message": poison})),
+            (9102, USER, json.dumps({"update_id": 9102, "message": fine})),
+        ]
+    )
+    first = inbox.pending()[0]
+    for _ in range(MAX_STARTS):  # as if three runs started it and died (kill -9, OOM, freeze)
+        inbox.begin(first.id, [])
+    bot = await start_bot()
+    await bot.reacted(1)
+    assert await bot.markdown(USER) == "* stored as usual"
+    await bot.stop()
+    assert inbox.dead() == [(9101, f"started {MAX_STARTS} times without finishing")]
+    with engine.connect() as c:  # the bot counts the starts of what it replays itself
+        assert (
+            c.execute(
+                select(InboxUpdate.attempts).where(InboxUpdate.update_id == 9102)
+            ).scalar_one()
+            == 1
+        )
+    bot = await start_bot()  # not replayed again
+    await bot.until(lambda: not inbox.pending())
+    await bot.stop()
+    assert fake.sent_texts().count(texts.SET_ASIDE) == 1
+    assert len([r for r in caplog.records if "set aside" in r.getMessage()]) == 1
+    engine.dispose()
+
+
+async def test_an_update_the_database_keeps_refusing_is_set_aside(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    svc = bot.exposed["services"]
+    intake = svc.extras["intake"]
+    intake.retry_pause, intake.max_retries = 0.01, 3
+    svc.journal = AwayJournal(svc.journal, "add_message", times=4)
+    fake.send(USER, "refused at every try")
+    fake.send(USER, "stored once the database answers")
+    await bot.reacted(1)
+    assert await bot.markdown(USER) == "* stored once the database answers"
+    assert fake.sent_texts().count(texts.DB_AWAY) == 1
+    assert fake.sent_texts().count(texts.SET_ASIDE) == 1
+
+
+async def test_an_outage_is_one_log_line_then_one_when_it_is_over(
+    fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot = await start_bot()
+    svc = bot.exposed["services"]
+    svc.extras["intake"].retry_pause = 0.01
+    svc.journal = AwayJournal(svc.journal, "add_message", times=6)
+    fake.send(USER, "written while the database restarts")
+    await bot.reacted(1)
+    ours = [r for r in caplog.records if r.name.startswith("bot.")]
+    down = [r for r in ours if "database unavailable" in r.getMessage()]
+    back = [r for r in ours if "working again" in r.getMessage()]
+    assert len(down) == 1 and len(back) == 1
+    assert [r for r in ours if r.levelno >= logging.WARNING] == down  # nothing else, no traces
+    assert not [r for r in ours if r.exc_info or r.exc_text]
+    assert fake.sent_texts().count(texts.DB_AWAY) == 1
+
+
+def test_a_reused_update_id_with_new_content_is_kept_and_logged(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox, engine = inbox_for(db_url)
+    first = json.dumps({"update_id": 5, "message": {"message_id": 1, "text": "a week ago"}})
+    again = json.dumps({"update_id": 5, "message": {"message_id": 9, "text": "today"}})
+    assert inbox.store([(5, USER, first)]) == 1
+    inbox.finish([inbox.pending()[0].id])  # handled, still kept in the inbox for a week
+    assert inbox.store([(5, USER, first)]) == 0  # the same update delivered again: once
+    assert not [r for r in caplog.records if "different content" in r.getMessage()]
+    assert inbox.store([(5, USER, again)]) == 1  # Telegram reused the id: not dropped
+    assert [p.payload for p in inbox.pending()] == [again]
+    assert len([r for r in caplog.records if "different content" in r.getMessage()]) == 1
     engine.dispose()

@@ -79,3 +79,21 @@ def huge_headers(port: int) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"POST /hook HTTP/1.1\r\nX-Padding: " + b"a" * 100_000 + b"\r\n\r\n")
         return s.recv(100)
+
+
+async def test_a_reused_update_id_is_not_lost(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot(
+        webhook_url="https://journal.example/hook", webhook_listen="127.0.0.1", webhook_port=0
+    )
+    await bot.until(lambda: "webhook" in bot.exposed)
+    port, secret = bot.exposed["webhook"].port, bot.exposed["webhook_secret"]
+    week_ago, today = fake.message(USER, "last week"), fake.message(USER, "today")
+    first = json.dumps({"update_id": 500, "message": week_ago}).encode()
+    assert await asyncio.to_thread(post, port, "/hook", first, secret) == 200
+    await bot.reacted(1)
+    # after a quiet week Telegram may hand out an id that is still in the inbox
+    reused = json.dumps({"update_id": 500, "message": today}).encode()
+    assert await asyncio.to_thread(post, port, "/hook", reused, secret) == 200
+    await bot.reacted(2)  # ✍ under both: both stored
+    reacted = {int(c.params["message_id"]) for c in fake.calls_to("setMessageReaction")}
+    assert reacted == {week_ago["message_id"], today["message_id"]}

@@ -5,6 +5,11 @@ run, so a hard kill loses what was in flight. Here a fetcher stores each batch d
 and only then moves the offset; a worker feeds stored updates to the Application in
 order and marks them done. Rows left unprocessed by a crash are replayed at start; the
 handlers are idempotent, so a replay never duplicates a note.
+
+Nothing is replayed forever: an update PTB cannot read, one that was started MAX_STARTS
+times without finishing (it crashed or froze the bot), or one that hit database errors
+more than `max_retries` times is set aside (a dead letter: one log line, one message to
+its user). While the database is away the log says so once, and once when it is back.
 """
 
 from __future__ import annotations
@@ -16,17 +21,60 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application
 
+from bot import texts
 from bot.telegram.ratelimit import retry_after_seconds
-from bot.telegram.services import db
-from storage.inbox import Inbox
+from bot.telegram.services import KEY, Services, db
+from storage.engine import is_transient, one_line
+from storage.inbox import Inbox, Pending
 
 log = logging.getLogger(__name__)
 
 
 READ_MARGIN = 10  # seconds allowed beyond the long-poll timeout for the answer to arrive
+MAX_STARTS = 3  # starts of a replayed update that never finished before it is set aside
+MAX_RETRIES = 30  # database errors for one update (pauses double up to MAX_PAUSE)
+MAX_PAUSE = 60.0
+
+
+class Outage:
+    """One log line when the database goes away, none while it stays away, one when back."""
+
+    def __init__(self) -> None:
+        self.trouble: str | None = None
+        self.tries = 0
+
+    def failed(self, exc: BaseException, doing: str) -> None:
+        self.tries += 1
+        transient = is_transient(exc)
+        trouble = "database" if transient else f"{type(exc).__name__}: {one_line(exc)}"
+        if trouble == self.trouble:
+            log.debug("still failing while %s: %s", doing, one_line(exc))
+            return
+        self.trouble = trouble
+        if transient:
+            log.warning(
+                "database unavailable while %s (%s); retrying quietly until it is back",
+                doing,
+                one_line(exc),
+            )
+        else:
+            log.error("failed while %s; retrying quietly", doing, exc_info=exc)
+
+    def ok(self) -> None:
+        if self.trouble is not None:
+            log.info("working again after %d failed tries (%s)", self.tries, self.trouble)
+        self.trouble = None
+        self.tries = 0
 
 
 def chat_of(raw: dict[str, Any]) -> int | None:
@@ -73,7 +121,11 @@ class Intake:
         self._stopping = False
         self._retry: set[int] = set()
         self._told: set[int] = set()
-        self.retry_pause = 2.0  # after a database or inbox error
+        self._retries: dict[int, int] = {}  # update_id → database errors so far
+        self._replay_until = 0  # rows up to this id were left unfinished by the last run
+        self.outage = Outage()
+        self.retry_pause = 2.0  # after a database or inbox error (doubles while it lasts)
+        self.max_retries = MAX_RETRIES
         self.fatal: BaseException | None = None
         self.processed = 0
 
@@ -94,6 +146,7 @@ class Intake:
         With poll=False updates arrive only through accept() (a webhook).
         """
         await db(self._inbox.purge)
+        self._replay_until = await db(self._inbox.newest_pending)
         tasks: set[asyncio.Task[None]] = set()
         fetcher: asyncio.Task[None] | None = None
         if poll:
@@ -117,11 +170,13 @@ class Intake:
         if self.fatal is not None:
             raise IntakeStopped(str(self.fatal)) from self.fatal
 
-    def retry_later(self, update_id: int) -> bool:
+    def retry_later(self, update_id: int, error: BaseException | None = None) -> bool:
         """A handler failed because the database was away: keep the update, try it again.
 
         Returns True the first time for this update (the caller tells the user once).
         """
+        if error is not None:
+            self.outage.failed(error, f"handling update {update_id}")
         self._retry.add(update_id)
         first = update_id not in self._told
         self._told.add(update_id)
@@ -151,6 +206,7 @@ class Intake:
     async def _fetch_loop(self, stop: asyncio.Event) -> None:
         offset: int | None = None
         backoff = 1.0
+        storing_failed = False
         while not stop.is_set():
             try:
                 updates = await self._get_updates(offset)
@@ -178,11 +234,15 @@ class Intake:
                 continue
             try:
                 await self.accept(updates)
-            except Exception:
+            except Exception as exc:
                 # not stored, so not confirmed: the same updates come again next time
-                log.exception("could not store updates; fetching them again shortly")
-                await asyncio.sleep(self.retry_pause)
+                self.outage.failed(exc, "storing updates")
+                storing_failed = True
+                await asyncio.sleep(self._pause())
                 continue
+            if storing_failed:
+                storing_failed = False
+                self.outage.ok()
             # only now, with the batch committed, does the next request confirm it
             offset = max(u["update_id"] for u in updates) + 1
 
@@ -191,9 +251,9 @@ class Intake:
         while True:
             try:
                 rows = await db(self._inbox.pending, self._batch)
-            except Exception:
-                log.exception("could not read the inbox; trying again shortly")
-                await asyncio.sleep(self.retry_pause)
+            except Exception as exc:
+                self.outage.failed(exc, "reading the inbox")
+                await asyncio.sleep(self._pause())
                 continue
             if not rows:
                 if self._stopping:
@@ -203,33 +263,86 @@ class Intake:
                     await asyncio.wait_for(self._wake.wait(), timeout=5)
                 continue
             done: list[int] = []
+            dead: dict[int, str] = {}
             again = False
             try:
                 for row in rows:
+                    if row.id <= self._replay_until:
+                        # left unfinished by the last run: count each start, so that an
+                        # update that crashes or freezes the bot is set aside, not replayed
+                        # at every start forever
+                        try:
+                            started = await db(self._inbox.begin, row.id, done)
+                        except Exception as exc:
+                            self.outage.failed(exc, "counting a replay")
+                            again = True
+                            break
+                        done = []
+                        if started > MAX_STARTS:
+                            dead[row.id] = f"started {started - 1} times without finishing"
+                            await self._set_aside(row, readable(row.payload, bot))
+                            continue
                     update = readable(row.payload, bot)
                     if update is None:
                         log.warning(
                             "skipping update %s: python-telegram-bot cannot read it", row.update_id
                         )
-                        done.append(row.id)
+                        dead[row.id] = "python-telegram-bot cannot read it"
                         continue
                     await self._app.process_update(update)
                     if update.update_id in self._retry:
-                        # stays in the inbox, and so does everything after it: order holds
                         self._retry.discard(update.update_id)
+                        if await self._give_up(row, update):
+                            continue
+                        # stays in the inbox, and so does everything after it: order holds
                         again = True
                         break
                     self._told.discard(update.update_id)
+                    self._retries.pop(update.update_id, None)
                     done.append(row.id)
                     self.processed += 1
+                    self.outage.ok()
             finally:
                 # handlers are idempotent: a crash before this line only causes a replay
                 try:
-                    await db(self._inbox.mark_done, done)
-                except Exception:
-                    log.exception("could not mark updates done; they will be replayed")
+                    await db(self._inbox.finish, done, dead)
+                except Exception as exc:
+                    self.outage.failed(exc, "marking updates done (they will be replayed)")
             if self._stopping:
                 return
             if again:
-                log.warning("the database is not answering; retrying in %.0f s", self.retry_pause)
-                await asyncio.sleep(self.retry_pause)
+                await asyncio.sleep(self._pause())
+
+    async def _give_up(self, row: Pending, update: Update) -> bool:
+        """After too many transient failures, set the update aside (True) — only if the
+        database takes that write, which shows it is answering and the update is the trouble."""
+        count = self._retries.get(update.update_id, 0) + 1
+        self._retries[update.update_id] = count
+        if count <= self.max_retries:
+            return False
+        try:
+            await db(self._inbox.finish, [], {row.id: f"failed {count} times (database errors)"})
+        except Exception as exc:
+            self.outage.failed(exc, "setting an update aside")
+            return False
+        self._retries.pop(update.update_id, None)
+        self._told.discard(update.update_id)
+        await self._set_aside(row, update)
+        return True
+
+    async def _set_aside(self, row: Pending, update: Update | None) -> None:
+        """One log line, and one message to the user whose update it was."""
+        log.error("update %s set aside after repeated failures; not retried again", row.update_id)
+        user = update.effective_user if update is not None else None
+        chat = update.effective_chat if update is not None else None
+        svc = self._app.bot_data.get(KEY)
+        if user is None or chat is None or not isinstance(svc, Services):
+            return
+        if not svc.settings.allowed_user_ids.allows(user.id):
+            return
+        with contextlib.suppress(TelegramError):
+            await self._app.bot.send_message(chat.id, texts.SET_ASIDE)
+
+    def _pause(self) -> float:
+        """The pause before the next try: doubles while the database stays away."""
+        return float(min(self.retry_pause * 2 ** min(self.outage.tries, 10), MAX_PAUSE))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from telegram.ext import Application
 
 from bot.telegram.intake import Intake
+from storage.engine import is_transient
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
@@ -70,8 +71,11 @@ class WebhookServer:
             ValueError,
         ):
             status, body = 400, b"bad request"
-        except Exception:
-            log.exception("webhook request failed; Telegram will deliver it again")
+        except Exception as exc:
+            if is_transient(exc):  # the database is away: one log line per outage
+                self._intake.outage.failed(exc, "storing a webhook update")
+            else:
+                log.exception("webhook request failed; Telegram will deliver it again")
             status, body = 500, b"error"
         finally:
             reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}.get(

@@ -32,8 +32,8 @@ async def on_error(update: object, context: Context) -> None:
         and isinstance(update, Update)
     ):
         # not lost: the update stays in the inbox and is handled again when the database is back
-        log.warning("database unavailable (%s); update %s kept", context.error, update.update_id)
-        if intake.retry_later(update.update_id) and update.effective_chat is not None:
+        # (the intake logs the outage once, not at every retry)
+        if intake.retry_later(update.update_id, context.error) and update.effective_chat:
             with contextlib.suppress(TelegramError):
                 await context.bot.send_message(update.effective_chat.id, texts.DB_AWAY)
         return
