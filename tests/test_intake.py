@@ -227,9 +227,10 @@ async def test_an_update_the_database_keeps_refusing_is_set_aside(
 ) -> None:
     bot = await start_bot()
     svc = bot.exposed["services"]
+    await bot.until(lambda: "intake" in svc.extras)
     intake = svc.extras["intake"]
     intake.retry_pause, intake.max_retries = 0.01, 3
-    svc.journal = AwayJournal(svc.journal, "add_message", times=4)
+    svc.notes = away(svc.notes, "add_message", times=4)
     fake.send(USER, "refused at every try")
     fake.send(USER, "stored once the database answers")
     await bot.reacted(1)
@@ -244,10 +245,12 @@ async def test_an_outage_is_one_log_line_then_one_when_it_is_over(
     caplog.set_level(logging.INFO)
     bot = await start_bot()
     svc = bot.exposed["services"]
+    await bot.until(lambda: "intake" in svc.extras)
     svc.extras["intake"].retry_pause = 0.01
-    svc.journal = AwayJournal(svc.journal, "add_message", times=6)
+    svc.notes = away(svc.notes, "add_message", times=6)
     fake.send(USER, "written while the database restarts")
     await bot.reacted(1)
+    await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
     ours = [r for r in caplog.records if r.name.startswith("bot.")]
     down = [r for r in ours if "database unavailable" in r.getMessage()]
     back = [r for r in ours if "working again" in r.getMessage()]
@@ -271,3 +274,24 @@ def test_a_reused_update_id_with_new_content_is_kept_and_logged(
     assert [p.payload for p in inbox.pending()] == [again]
     assert len([r for r in caplog.records if "different content" in r.getMessage()]) == 1
     engine.dispose()
+
+
+async def test_an_inbox_refusing_writes_is_told_once_and_logged_once(
+    fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bot = await start_bot()
+    svc = bot.exposed["services"]
+    await bot.until(lambda: "intake" in svc.extras)
+    intake = svc.extras["intake"]
+    intake.retry_pause = 0.01
+    intake.inbox = away(intake.inbox, "store", times=5)
+    fake.send(USER, "sent while the database restarts")
+    fake.send(USER, "and another one")
+    await bot.reacted(2)
+    await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
+    assert fake.sent_texts().count(texts.DB_AWAY) == 1  # Telegram keeps them meanwhile
+    ours = [r for r in caplog.records if r.name.startswith("bot.")]
+    assert len([r for r in ours if "database unavailable" in r.getMessage()]) == 1
+    assert len([r for r in ours if "working again" in r.getMessage()]) == 1
+    assert not [r for r in ours if r.exc_info or r.exc_text]

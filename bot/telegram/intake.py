@@ -88,6 +88,17 @@ def chat_of(raw: dict[str, Any]) -> int | None:
     return None
 
 
+def private_sender(raw: dict[str, Any]) -> int | None:
+    """The user who sent a raw update in their private chat with the bot (else None)."""
+    for value in raw.values():
+        if isinstance(value, dict) and isinstance(value.get("chat"), dict):
+            sender = value.get("from")
+            chat_id = value["chat"].get("id")
+            if isinstance(sender, dict) and sender.get("id") == chat_id:
+                return int(chat_id)
+    return None
+
+
 def readable(payload: str, bot: Any) -> Update | None:
     """The stored update as PTB's object, or None when PTB cannot read it."""
     try:
@@ -113,7 +124,7 @@ class Intake:
         batch: int = 100,
     ) -> None:
         self._app = app
-        self._inbox = inbox
+        self.inbox = inbox
         self._allowed = allowed_updates
         self._timeout = poll_timeout
         self._batch = batch
@@ -124,6 +135,7 @@ class Intake:
         self._retries: dict[int, int] = {}  # update_id → database errors so far
         self._replay_until = 0  # rows up to this id were left unfinished by the last run
         self.outage = Outage()
+        self._away_told: set[int] = set()  # users told that the inbox refuses writes
         self.retry_pause = 2.0  # after a database or inbox error (doubles while it lasts)
         self.max_retries = MAX_RETRIES
         self.fatal: BaseException | None = None
@@ -136,7 +148,7 @@ class Intake:
         cannot read is skipped later by the worker, instead of failing its whole batch.
         """
         rows = [(u["update_id"], chat_of(u), json.dumps(u, ensure_ascii=False)) for u in raw]
-        new = await db(self._inbox.store, rows)
+        new = await db(self.inbox.store, rows)
         self._wake.set()
         return new
 
@@ -145,8 +157,8 @@ class Intake:
 
         With poll=False updates arrive only through accept() (a webhook).
         """
-        await db(self._inbox.purge)
-        self._replay_until = await db(self._inbox.newest_pending)
+        await db(self.inbox.purge)
+        self._replay_until = await db(self.inbox.newest_pending)
         tasks: set[asyncio.Task[None]] = set()
         fetcher: asyncio.Task[None] | None = None
         if poll:
@@ -181,6 +193,22 @@ class Intake:
         first = update_id not in self._told
         self._told.add(update_id)
         return first
+
+    async def _tell_away(self, updates: list[dict[str, Any]]) -> None:
+        """The inbox refuses writes: tell each sender once per outage (Telegram keeps the
+        unconfirmed updates, and they are fetched again when the database is back)."""
+        svc = self._app.bot_data.get(KEY)
+        if not isinstance(svc, Services):
+            return
+        for raw in updates:
+            user = private_sender(raw)
+            if user is None or user in self._away_told:
+                continue
+            if not svc.settings.allowed_user_ids.allows(user):
+                continue
+            self._away_told.add(user)
+            with contextlib.suppress(TelegramError):
+                await self._app.bot.send_message(user, texts.DB_AWAY)
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
         """getUpdates, unparsed: PTB's get_updates raises for a whole batch when one update
@@ -238,10 +266,13 @@ class Intake:
                 # not stored, so not confirmed: the same updates come again next time
                 self.outage.failed(exc, "storing updates")
                 storing_failed = True
+                if is_transient(exc):
+                    await self._tell_away(updates)
                 await asyncio.sleep(self._pause())
                 continue
             if storing_failed:
                 storing_failed = False
+                self._away_told.clear()
                 self.outage.ok()
             # only now, with the batch committed, does the next request confirm it
             offset = max(u["update_id"] for u in updates) + 1
@@ -250,7 +281,7 @@ class Intake:
         bot = self._app.bot
         while True:
             try:
-                rows = await db(self._inbox.pending, self._batch)
+                rows = await db(self.inbox.pending, self._batch)
             except Exception as exc:
                 self.outage.failed(exc, "reading the inbox")
                 await asyncio.sleep(self._pause())
@@ -272,7 +303,7 @@ class Intake:
                         # update that crashes or freezes the bot is set aside, not replayed
                         # at every start forever
                         try:
-                            started = await db(self._inbox.begin, row.id, done)
+                            started = await db(self.inbox.begin, row.id, done)
                         except Exception as exc:
                             self.outage.failed(exc, "counting a replay")
                             again = True
@@ -305,7 +336,7 @@ class Intake:
             finally:
                 # handlers are idempotent: a crash before this line only causes a replay
                 try:
-                    await db(self._inbox.finish, done, dead)
+                    await db(self.inbox.finish, done, dead)
                 except Exception as exc:
                     self.outage.failed(exc, "marking updates done (they will be replayed)")
             if self._stopping:
@@ -321,7 +352,7 @@ class Intake:
         if count <= self.max_retries:
             return False
         try:
-            await db(self._inbox.finish, [], {row.id: f"failed {count} times (database errors)"})
+            await db(self.inbox.finish, [], {row.id: f"failed {count} times (database errors)"})
         except Exception as exc:
             self.outage.failed(exc, "setting an update aside")
             return False
