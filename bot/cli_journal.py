@@ -102,7 +102,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core.journal_doc import fix_dates, parse_journal
+    from bot.worker import CLI_LIMITS, Refused, parse_journal_file
     from storage import bulk_import
     from storage.engine import ensure_schema, make_engine
 
@@ -110,9 +110,13 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         text = args.path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.path}: {exc}") from None
-    parsed = parse_journal(text)
-    if args.fix_dates:
-        parsed = fix_dates(parsed)
+    try:  # bounded like the bot's import, with room for a long journal
+        parsed = parse_journal_file(text, CLI_LIMITS, fix=args.fix_dates)
+    except Refused as exc:
+        raise CliError(
+            f"gave up reading {args.path}: it needed too much {exc.reason}"
+            f" (limits: {CLI_LIMITS.seconds:.0f} s, {CLI_LIMITS.memory >> 20} MiB)"
+        ) from None
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     show = sys.stderr.isatty() and parsed.note_count > 2000

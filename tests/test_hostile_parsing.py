@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.core.journal_doc import parse_heading, parse_journal
@@ -9,6 +11,11 @@ from bot.core.reminders import BadTime, parse_time_of_day
 from bot.core.sanitize import neutralize
 from bot.core.tags import find_tags
 from bot.core.view import note_html, plain
+from bot.worker import BOT_LIMITS, Limits, Refused, parse_journal_file, run_bounded
+from tests.conftest import USER
+from tests.fakebot import FakeBotAPI
+from tests.test_e2e_import import send_file
+from tests.test_export_import import sample_text
 
 N = 60_000  # the size that held the event loop 39.7 s on a regex that backtracked
 
@@ -49,3 +56,41 @@ def test_rewritten_regexes_read_as_before() -> None:
     assert find_tags("`#code` #tag ``#two ``") == ["tag"]
     assert find_tags("``a` #code `b` #tag") == ["tag"]
     assert plain("<b>bold</b> <a href='https://a'>x</a> &lt;b") == "bold x <b"
+
+
+def _spin(_: None) -> None:
+    while True:
+        pass
+
+
+def test_a_parse_that_runs_too_long_is_stopped() -> None:
+    with pytest.raises(Refused) as refused:
+        run_bounded(_spin, None, Limits(seconds=0.5, memory=BOT_LIMITS.memory))
+    assert refused.value.reason == "time"
+
+
+def test_a_parse_that_needs_too_much_memory_is_stopped() -> None:
+    with pytest.raises(Refused) as refused:
+        run_bounded(bytearray, 3 << 30, Limits(seconds=60, memory=1 << 30))
+    assert refused.value.reason == "memory"
+
+
+def test_the_worker_gives_the_parse_or_its_error() -> None:
+    text = sample_text()
+    parsed = parse_journal_file(text, BOT_LIMITS, fix=True)
+    assert parsed.days and parsed.note_count == parse_journal(text).note_count
+    assert any("imported as" in a.message for a in parsed.anomalies)  # dates fixed
+    with pytest.raises(ValueError, match="invalid literal"):
+        run_bounded(int, "not a number", BOT_LIMITS)
+
+
+async def test_a_file_past_the_limits_is_refused_and_the_bot_goes_on(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    bot.exposed["services"].parse_limits = Limits(seconds=0, memory=BOT_LIMITS.memory)
+    send_file(fake, "slow", "slow.md", sample_text().encode())
+    assert "slow.md took too long or too much memory" in (await bot.replies(1))[-1]
+    assert not any("reply_markup" in m for m in fake.sent_messages)  # no import offered
+    fake.send(USER, "still capturing")
+    await bot.reacted(1)

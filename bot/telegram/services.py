@@ -14,6 +14,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
 from bot.settings import Settings
+from bot.worker import BOT_LIMITS, Limits
 from storage.actions import Actions
 from storage.ledger import Ledger
 from storage.notes import Notes
@@ -37,6 +38,7 @@ class Services:
     ledger: Ledger
     engine: Engine
     extras: dict[str, Any]
+    parse_limits: Limits = BOT_LIMITS  # for files parsed in a worker process (bot.worker)
 
     def today(self, user: UserInfo) -> date:
         return journal_day(self.clock.now(), zone(user.timezone), self.settings.day_starts_at)

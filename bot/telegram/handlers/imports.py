@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -9,9 +10,10 @@ from telegram.ext import Application, CallbackQueryHandler, ExtBot, MessageHandl
 
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD
-from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
+from bot.core.journal_doc import ParsedJournal
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import Context, Services, db, services
+from bot.worker import Refused, parse_journal_file
 from storage import bulk_import
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,16 @@ async def _read(bot: ExtBot[None], file_id: str) -> str | None:
         return None
 
 
-def _parse(text: str, fix: bool) -> ParsedJournal:
-    parsed = parse_journal(text)
-    return fix_dates(parsed) if fix else parsed
+async def _parse(svc: Services, text: str, fix: bool = False) -> ParsedJournal | None:
+    """The file parsed in a bounded worker process; None when it was refused (and why, logged).
+
+    A hostile file must not hold the event loop (or the GIL) for everyone: see bot.worker.
+    """
+    try:
+        return await asyncio.to_thread(parse_journal_file, text, svc.parse_limits, fix=fix)
+    except Refused as exc:
+        log.warning("a journal file of %s characters was refused: out of %s", len(text), exc)
+        return None
 
 
 async def offer(update: Update, context: Context) -> None:
@@ -55,7 +64,10 @@ async def offer(update: Update, context: Context) -> None:
     if text is None:
         await message.reply_text(texts.IMPORT_NOT_TEXT.format(name=name))
         return
-    parsed = await db(parse_journal, text)
+    parsed = await _parse(svc, text)
+    if parsed is None:
+        await message.reply_text(texts.IMPORT_REFUSED.format(name=name))
+        return
     if not parsed.days:
         await message.reply_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
         return
@@ -129,7 +141,10 @@ async def _import(
     if text is None:
         await preview.edit_text(texts.IMPORT_NOT_TEXT.format(name=name))
         return
-    parsed = await db(_parse, text, fix)
+    parsed = await _parse(svc, text, fix)
+    if parsed is None:
+        await preview.edit_text(texts.IMPORT_REFUSED.format(name=name))
+        return
     user = await db(svc.users.get, user_id)
     tz = user.timezone if user else svc.settings.timezone
     report = await db(bulk_import.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)
