@@ -35,10 +35,12 @@ from bot.core.export import (
     Order,
     Split,
     front_matter,
+    heading,
     period_of,
     render_day,
     render_document,
 )
+from bot.core.liquid import RAW_CLOSE, RAW_OPEN, escape_raw
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
 from bot.settings import Settings
@@ -195,22 +197,27 @@ def write_posts(days: Days, folder: Path, opts: ExportOptions, split: Split, tit
             period = period_of(span.start, split)
             if period != current:
                 if out is not None:
-                    out.close()
+                    _end_post(out)
                 current = period
                 start, label = period
                 shown = format_date(start, opts.date_style) if split == "day" else label
                 post_title = f"{title} {shown}"
                 name = f"{start.isoformat()}-rizhilu-{label.lower()}.md"
                 out = (folder / name).open("w", encoding="utf-8", newline="\n")
-                out.write(front_matter(opts, None, start, post_title))
-                out.write(f"\n# {post_title}\n")
+                out.write(front_matter(opts, None, start, post_title) + RAW_OPEN + "\n\n")
+                out.write(escape_raw(heading(1, post_title) + "\n"))
                 count += 1
             assert out is not None
-            out.write("\n" + render_day(span, notes, opts))
+            out.write(escape_raw("\n" + render_day(span, notes, opts)))
     finally:
         if out is not None:
-            out.close()
+            _end_post(out)
     return count
+
+
+def _end_post(out: IO[str]) -> None:
+    out.write("\n" + RAW_CLOSE + "\n")
+    out.close()
 
 
 def zip_folder(folder: Path, target: Path) -> None:

@@ -223,9 +223,11 @@ async def test_cli_and_bot_export_the_same_bytes(
     # named sections belong to the whole journal, not to a period of it
     assert b"A preamble under the title.\n\n### TODO\n\n* todo one\n" in whole
     year = (tmp_path / "cli-1.md").read_text(encoding="utf-8")
+    # the body is one Liquid raw block after the front matter (bot.core.liquid)
     assert year.startswith(
-        "---\nlayout: post\ntitle: 测试日志\ndate: 2021-04-09\n---\n\n# 测试日志\n"
+        "---\nlayout: post\ntitle: 测试日志\ndate: 2021-04-09\n---\n{% raw %}\n\n# 测试日志\n"
     )
+    assert year.endswith("\n\n{% endraw %}\n")
     assert "preamble" not in year and "TODO" not in year and "last year" not in year
     assert "## 2021-03-31 ~ 2021-04-02" in year
 

@@ -8,8 +8,12 @@ from datetime import date, timedelta
 from typing import Literal
 
 from bot.core.days import DayRange
+from bot.core.frontmatter import clean_front_matter, html_safe, yaml_scalar
+from bot.core.liquid import RAW_CLOSE, RAW_OPEN, escape_raw
+from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
+from bot.core.sanitize import safe_heading
 
 Order = Literal["newest", "oldest"]
 Split = Literal["none", "day", "week", "month"]
@@ -52,22 +56,31 @@ class SectionOut:
 
 
 def front_matter(opts: ExportOptions, stored: str | None, newest: date | None, title: str) -> str:
-    """The YAML front matter: stored from an import, else the template, else the default."""
-    if stored is not None and stored.strip():
-        body = stored.strip("\n")
+    """The YAML front matter: stored from an import, else the template, else the default.
+
+    A stored one is cut down to the allowed keys again (it may predate that check); values
+    put into a template are YAML scalars, the title as plain text safe for any theme.
+    """
+    kept = clean_front_matter(stored.strip("\n"))[0] if stored is not None else None
+    if kept is not None:
+        body = kept
     else:
         template = opts.front_matter_template or DEFAULT_FRONT_MATTER
         body = template.strip("\n").format_map(
             _Blank(
-                title=title,
-                author=opts.author,
-                subtitle=opts.subtitle,
-                header_img=opts.header_img,
+                title=_value(html_safe(unescape(title))),
+                author=_value(opts.author),
+                subtitle=_value(opts.subtitle),
+                header_img=_value(opts.header_img),
                 date=(newest or date(1970, 1, 1)).isoformat(),
             )
         )
         body = "\n".join(line.rstrip() for line in body.split("\n"))
     return f"---\n{body}\n---\n"
+
+
+def _value(text: str) -> str:
+    return yaml_scalar(text) if text else ""
 
 
 class _Blank(dict[str, str]):
@@ -76,7 +89,8 @@ class _Blank(dict[str, str]):
 
 
 def heading(level: int, text: str) -> str:
-    return f"{'#' * level} {text}"
+    """An ATX heading whose text kramdown cannot turn into markup."""
+    return f"{'#' * level} {safe_heading(text)}"
 
 
 def render_day(days: DayRange, notes: list[NoteDraft], opts: ExportOptions) -> str:
@@ -101,18 +115,28 @@ def render_document(
     sections: Iterable[SectionOut],
     days: Iterable[tuple[DayRange, list[NoteDraft]]],
 ) -> Iterator[str]:
-    """The whole post, chunk by chunk (a day at a time), ending in one newline."""
-    parts: list[str] = []
-    if opts.format == "jekyll":
-        parts.append(front_matter(opts, stored_front_matter, newest, title))
-    parts.append(f"# {title}\n")
+    """The whole post, chunk by chunk (a day at a time), ending in one newline.
+
+    A Jekyll post's body sits in one Liquid raw block (bot.core.liquid), after the front
+    matter.
+    """
+    jekyll = opts.format == "jekyll"
+    if jekyll:
+        yield front_matter(opts, stored_front_matter, newest, title) + RAW_OPEN + "\n\n"
+    parts = [heading(1, title) + "\n"]
     for section in sections:
         if section.notes:
             parts.append(render_section(section))
-    yield "\n".join(parts)
+    yield _inert("\n".join(parts), jekyll)
     for days_, notes in days:
         if notes:
-            yield "\n" + render_day(days_, notes, opts)
+            yield _inert("\n" + render_day(days_, notes, opts), jekyll)
+    if jekyll:
+        yield "\n" + RAW_CLOSE + "\n"
+
+
+def _inert(chunk: str, jekyll: bool) -> str:
+    return escape_raw(chunk) if jekyll else chunk
 
 
 def period_of(day: date, split: Split) -> tuple[date, str]:

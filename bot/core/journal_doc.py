@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING
 
 from bot.core.blocks import blocks_to_drafts
 from bot.core.days import DayRange, same_day_in
+from bot.core.frontmatter import clean_front_matter
+from bot.core.liquid import unwrap_raw
 from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import NoteDraft
+from bot.core.sanitize import safe_heading
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -138,8 +141,8 @@ def parse_heading(text: str, context: date | None) -> tuple[DayRange | None, str
 
 
 def _heading_text(tokens: list[Token], i: int) -> str:
-    inline = tokens[i + 1]
-    return str(inline.content).strip()
+    # stored and exported as written, except what kramdown would turn into markup
+    return safe_heading(str(tokens[i + 1].content))
 
 
 @dataclass
@@ -179,7 +182,9 @@ def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], 
             if tok.level != 0:
                 continue
             if tok.type == "front_matter" and first == 0:
-                out.front_matter = tok.content.strip("\n")
+                out.front_matter, dropped = clean_front_matter(tok.content.strip("\n"))
+                # line 1 is the opening `---`
+                out.anomalies.extend(Anomaly(n + 2, message) for n, message in dropped)
             elif tok.type == "heading_open":
                 heads.append((i, (tok.map or [0])[0]))
         body_end = heads[0][0] if heads else len(tokens)
@@ -198,8 +203,9 @@ def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], 
 
 
 def parse_journal(text: str) -> ParsedJournal:
-    """Parse a journal post in the sample's style."""
+    """Parse a journal post in the sample's style (an export's Liquid raw wrapper undone)."""
     lines = clean_text(text).split("\n")
+    unwrap_raw(lines)
     out = ParsedJournal()
     for n, raw in enumerate(lines):
         m = _FULLWIDTH_HEADING.match(raw)

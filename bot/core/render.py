@@ -6,13 +6,18 @@ from collections.abc import Iterable, Iterator
 
 from bot.core.mdparser import can_strike
 from bot.core.notes import NoteDraft
+from bot.core.sanitize import defang
 
 
 def item_text(note: NoteDraft) -> str:
-    """The text as it appears after the marker: done TODOs are struck through."""
-    if note.done and can_strike(note.text):
-        return f"~~{note.text}~~"
-    return note.text
+    """The text as it appears after the marker: done TODOs are struck through.
+
+    defang() again: a note stored before the sanitizer knew kramdown is made safe here.
+    """
+    text = defang(note.text)
+    if note.done and can_strike(text):
+        return f"~~{text}~~"
+    return text
 
 
 def _item_lines(note: NoteDraft, indent: int, marker: str, bullet: str, out: list[str]) -> None:
@@ -68,7 +73,7 @@ def render_body(notes: list[NoteDraft], bullet: str = "*") -> list[str]:
         first = False
         if kind == "block":
             for note in run:
-                out.extend(note.text.split("\n"))
+                out.extend(defang(note.text).split("\n"))
             continue
         for n, note in enumerate(run, start=1):
             marker = f"{n}." if kind == "ordered" else bullet

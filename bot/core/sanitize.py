@@ -5,10 +5,12 @@ Every note that reaches the journal passes neutralize(): typed, forwarded or imp
 
 from __future__ import annotations
 
+import html
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-from bot.core.mdparser import clean_text, expand_indent, in_fences, parser
+from bot.core.mdparser import clean_text, expand_indent, in_fences, parser, unescape
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -48,19 +50,69 @@ def _escape_at(line: str) -> str:
     return line[:pad] + "\\" + stripped if stripped else line
 
 
-# Possessive quantifiers: `\s*<?\s*` backtracked quadratically over a long run of spaces
-# (`* ](` + 60,000 spaces held the event loop 40 s); each run of spaces is read once here.
-_SCRIPT_TARGET = r"\s*+(?:<\s*+)?(?:javascript|vbscript|data|file):"
-_TAG_OR_SCHEME = re.compile(rf"<[A-Za-z/!?]|\]\({_SCRIPT_TARGET}", re.I)
-_SCRIPT_LINK = re.compile(_SCRIPT_TARGET, re.I)
+# What Jekyll's kramdown would turn into markup that CommonMark leaves alone: raw HTML tags,
+# links (their targets are checked), `{:` attribute lists and `{::` extensions, and link
+# reference definitions (kramdown accepts targets markdown-it rejects, so every one is escaped).
+# possessive and line-bound, like the rest of this module: no backtracking over long runs
+_SUSPECT = re.compile(r"<[A-Za-z/!?]|\]\(|\{:|^[ \t]*+\[[^\]\n]*+\]:", re.M)
+_REF_DEF = re.compile(r"^( {0,3})\[[^\]]*+\]:")
+_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>", re.I)
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# what a browser ignores inside a URL: ASCII whitespace and controls, and Unicode spaces
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f\s\u200b-\u200d\u2060\ufeff]")
 _TICKS = re.compile(r"`+")
-_AUTOLINK = re.compile(
-    r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[\w.-]+>"
-)
+# how much of a link target is judged: a longer one is refused (read once, never rescanned)
+_TARGET_MAX = 2048
 
 
-def _defang_line(line: str) -> str:
-    """Escape raw HTML tags and script links outside code spans (Jekyll's kramdown renders both)."""
+def unsafe_target(rest: str) -> bool:
+    """Whether a link target (the text after `](` or `]:`) could run script in a browser.
+
+    The target is read the way the most lenient renderer reads it: backslash escapes and
+    HTML entities decoded (kramdown links `&#106;avascript:` and `javascript&colon;`),
+    percent-encoding decoded, whitespace and control characters dropped. Only http(s),
+    mailto, relative targets (an empty one too) and Windows drive paths are safe.
+    """
+    target = unescape(rest.strip().lstrip("<"))
+    for _ in range(3):  # entities inside percent-encoding inside entities
+        decoded = unquote(html.unescape(target))
+        if decoded == target:
+            break
+        target = decoded
+    target = _URL_IGNORED.sub("", target).lower()
+    m = _SCHEME.match(target)
+    if m is None:
+        return False
+    # a colon after a path, query or fragment character is not a scheme's
+    if any(ch in target[: m.start(1) + len(m.group(1))] for ch in "/?#"):
+        return False
+    # a one-letter scheme is a Windows drive (`C:\\Users\\…png`, pasted by Typora): inert
+    return len(m.group(1)) > 1 and m.group(1) not in _SAFE_SCHEMES
+
+
+def _target_at(line: str, start: int) -> str | None:
+    """The link target that starts at line[start], up to the first `)`; None (so unsafe)
+    when no `)` follows within _TARGET_MAX characters."""
+    end = line.find(")", start, start + _TARGET_MAX)
+    return line[start:end] if end != -1 else None
+
+
+def _unsafe_at(line: str, start: int) -> bool:
+    target = _target_at(line, start)
+    return target is None or unsafe_target(target)
+
+
+def defang_line(line: str) -> str:
+    r"""Escape raw HTML tags, script links and kramdown's `{:` syntax outside code spans.
+
+    Jekyll's kramdown renders raw HTML, `{::nomarkdown}` and `{: onclick=…}` attribute lists;
+    every escape used here (`\<`, `\{`, `]\(`, `\[`) is one both kramdown and CommonMark
+    honour, so the text reads the same.
+    """
+    ref = _REF_DEF.match(line)
+    if ref:
+        line = ref.group(1) + "\\" + line[len(ref.group(1)) :]
     out: list[str] = []
     i = 0
     while i < len(line):
@@ -93,8 +145,11 @@ def _defang_line(line: str) -> str:
                 out.append("\\<")
                 i += 1
                 continue
-        # matched in place: slicing the rest of the line at every `](` was quadratic
-        if ch == "]" and line.startswith("(", i + 1) and _SCRIPT_LINK.match(line, i + 2):
+        if ch == "{" and line.startswith(":", i + 1):
+            out.append("\\{")
+            i += 1
+            continue
+        if ch == "]" and line.startswith("(", i + 1) and _unsafe_at(line, i + 2):
             out.append("]\\(")
             i += 2
             continue
@@ -105,9 +160,23 @@ def _defang_line(line: str) -> str:
 
 def _defang(lines: list[str]) -> list[str]:
     return [
-        line if fenced or not _TAG_OR_SCHEME.search(line) else _defang_line(line)
+        line if fenced or not _SUSPECT.search(line) else defang_line(line)
         for line, fenced in zip(lines, in_fences(lines), strict=True)
     ]
+
+
+def defang(text: str) -> str:
+    """The kramdown-safety part of neutralize() alone: export runs it over every stored text
+    (cheap when there is nothing to escape), so notes stored before it existed are safe too."""
+    if not _SUSPECT.search(text):
+        return text
+    return "\n".join(_defang(text.split("\n")))
+
+
+def safe_heading(text: str) -> str:
+    """A heading's or title's text, one line, with nothing kramdown would turn into markup."""
+    line = " ".join(clean_text(text).split("\n")).strip()
+    return defang_line(line) if _SUSPECT.search(line) else line
 
 
 def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a day-level block
@@ -123,7 +192,7 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
         # after the export's "* " marker, a first line of stars would make a thematic break
         if lines[0].count("*") >= 2 and not lines[0].replace("*", "").strip():
             lines[0] = "\\" + lines[0]
-    if any(_TAG_OR_SCHEME.search(line) for line in lines):
+    if any(_SUSPECT.search(line) for line in lines):
         lines = _defang(lines)
     if not any(_RISKY_START.match(line) for line in lines):
         return "\n".join(lines)
