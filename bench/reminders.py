@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
+from bot.emulator import FakeBotAPI
 from storage.engine import make_engine, migrate
 from storage.models import User
-from tests.fakebot import FakeBotAPI
 
 LIMIT = 30
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from bot.emulator import FakeBotAPI
 from storage.engine import make_engine
 from storage.models import Note
-from tests.fakebot import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = 4242

@@ -22,6 +22,7 @@ from sqlalchemy.schema import CreateSchema, DropSchema
 
 from bot.core.clock import FixedClock, SystemClock
 from bot.core.render import render_body
+from bot.emulator import FakeBotAPI
 from bot.settings import Settings, load_settings
 from bot.telegram.ratelimit import Pace
 from storage.actions import Actions
@@ -29,7 +30,6 @@ from storage.engine import make_engine, migrate, session_factory
 from storage.notes import Notes
 from storage.reader import Reader
 from storage.users import Users
-from tests.fakebot import FakeBotAPI
 
 USER = 1001
 

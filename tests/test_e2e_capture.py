@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from bot import texts
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 from tests.fakepace import FakePace
 
 STRANGER_ID = 2002

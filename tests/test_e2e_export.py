@@ -14,11 +14,11 @@ import pytest
 from bot import texts
 from bot.cli import main
 from bot.core.mdparser import parser
+from bot.emulator import FakeBotAPI
 from bot.exporting import ExportRequest, FrontMatterUnreadable
 from bot.telegram.autoexport import refresh
 from bot.telegram.handlers.export import BadPeriod, parse_request
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 
 OTHER = 1002
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 from tests.test_export_import import sample_text
 
 

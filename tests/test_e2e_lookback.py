@@ -11,8 +11,8 @@ from PIL import Image
 from bot import texts
 from bot.core.clock import FixedClock
 from bot.core.heatmap import HEIGHT, WIDTH
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 
 NOW = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)  # a Thursday
 

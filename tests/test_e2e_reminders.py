@@ -15,8 +15,8 @@ from apscheduler.events import (
 
 from bot import texts
 from bot.core.clock import FixedClock
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER, away
-from tests.fakebot import FakeBotAPI
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
 RUN_ENDS = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.emulator import FakeBotAPI
 from bot.telegram.handlers.search import search_terms
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 
 
 def test_search_terms() -> None:

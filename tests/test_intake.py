@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from bot import texts
 from bot.core.clock import SystemClock
+from bot.emulator import FakeBotAPI
 from bot.telegram.intake import MAX_STARTS
 from storage.engine import make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.models import InboxUpdate, Note
 from tests.conftest import USER, away
-from tests.fakebot import FakeBotAPI
 
 
 def inbox_for(db_url: str) -> tuple[Inbox, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 from tests.test_settings_and_logs import TOKEN
 from tests.test_webhook import post
 

@@ -98,7 +98,7 @@ def test_redaction_filter() -> None:
 def test_wrong_token_is_one_clear_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tests.fakebot import FakeBotAPI
+    from bot.emulator import FakeBotAPI
 
     fake = FakeBotAPI().start()
     try:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import FakeBotAPI
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 
 
 def post(port: int, path: str, body: bytes, secret: str | None) -> int:
