@@ -44,6 +44,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the method answered (a sent message's dict), once done
+    done: bool = False  # answered: the demo shows calls in order, each once it is done
 
 
 @dataclass
@@ -286,13 +288,18 @@ class FakeBotAPI:
     def _json(self, h: BaseHTTPRequestHandler, payload: dict[str, Any], status: int = 200) -> None:
         self._reply(h, status, json.dumps(payload).encode(), "application/json")
 
-    def _error(
-        self, h: BaseHTTPRequestHandler, code: int, description: str, retry_after: int | None = None
-    ) -> None:
+    def _error(self, h: BaseHTTPRequestHandler, code: int, description: str) -> None:
+        status, payload = self._error_body(code, description)
+        self._json(h, payload, status)
+
+    @staticmethod
+    def _error_body(
+        code: int, description: str, retry_after: int | None = None
+    ) -> tuple[int, dict[str, Any]]:
         payload: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
         if retry_after is not None:
             payload["parameters"] = {"retry_after": retry_after}
-        self._json(h, payload, status=code)
+        return code, payload
 
     def _serve_file(self, h: BaseHTTPRequestHandler) -> None:
         path = unquote(urlsplit(h.path).path)  # httpx percent-encodes the token's ':'
@@ -343,33 +350,41 @@ class FakeBotAPI:
             self._error(h, 401, "Unauthorized")
             return
         method = path[len(prefix) :]
+        call: Call | None = None
         with self._cond:
             if method == "getUpdates":
                 self.polls += 1  # not a call: a bot polls all the time
             else:
-                self.calls.append(Call(method, params, self.monotonic()))
+                call = Call(method, params, self.monotonic())
+                self.calls.append(call)
+        status, payload = self._error_body(500, "Internal Server Error: the emulator failed")
+        try:
+            status, payload = self._answer(method, params)
+        finally:
+            if call is not None:  # done before the bot hears the answer: the demo relies on it
+                call.result = payload.get("result")
+                call.done = True
+        self._json(h, payload, status)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body for one call."""
         failure = self._failure_for(method, params)
         if failure is not None:
-            self._error(h, failure.code, failure.description, failure.retry_after)
-            return
+            return self._error_body(failure.code, failure.description, failure.retry_after)
         if self.rate_limit and "chat_id" in params and method.startswith(("send", "edit")):
             wait = self._rate_check()
             if wait:
                 self.limited += 1
                 with self._cond:
                     self.calls[-1].params["_failed"] = 429
-                self._error(h, 429, f"Too Many Requests: retry after {wait}", wait)
-                return
+                return self._error_body(429, f"Too Many Requests: retry after {wait}", wait)
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
-            self._json(h, {"ok": True, "result": True})
-            return
+            return 200, {"ok": True, "result": True}
         try:
-            result = handler(params)
+            return 200, {"ok": True, "result": handler(params)}
         except ApiError as exc:
-            self._error(h, exc.code, exc.description)
-            return
-        self._json(h, {"ok": True, "result": result})
+            return self._error_body(exc.code, exc.description)
 
     def _failure_for(self, method: str, params: dict[str, Any]) -> Failure | None:
         with self._cond:
