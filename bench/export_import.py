@@ -27,7 +27,7 @@ from bench.common import Run, median_run, run_process
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "fixtures" / "journal-sample.md"
 if not SAMPLE.exists():
-    SAMPLE = ROOT / "tests" / "data" / "journal-sample.md"
+    SAMPLE = ROOT / "bot" / "data" / "journal-sample.md"
 WORDS = (
     "ScanNet PointNet transformer voxel 读代码 理解 实验 数据集 loss 复习 开会 BNN NAS "
     "attention 点云 baseline 论文 debug 服务器 cuda torch 整理 report"

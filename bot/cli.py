@@ -141,9 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bak.add_argument("path", help="the new file, e.g. backups/rizhilu-2021-04-08.db")
     bak.set_defaults(func=_cmd_backup)
-    from bot import cli_journal
+    from bot import cli_journal, demo
 
     cli_journal.add_commands(sub)
+    demo.add_command(sub)
     return parser
 
 

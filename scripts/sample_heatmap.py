@@ -18,7 +18,7 @@ TODAY = date(2021, 4, 8)  # the sample's last day
 
 def main() -> None:
     # imported as the bot offers it: "Import, fixing N dates" (2020-2-19 ~ 2021-2-28 was a typo)
-    text = (ROOT / "tests/data/journal-sample.md").read_text(encoding="utf-8")
+    text = (ROOT / "bot/data/journal-sample.md").read_text(encoding="utf-8")
     parsed = fix_dates(parse_journal(text))
     counts = per_day(
         (d.days.start, d.days.end, sum(len(n.walk()) for n in d.notes)) for d in parsed.days

@@ -32,7 +32,9 @@ NOW = datetime(2021, 4, 9, 12, tzinfo=UTC)
 def sample_text() -> str:
     if SAMPLE.exists():
         return SAMPLE.read_text(encoding="utf-8")
-    return (Path(__file__).parent / "data" / "journal-sample.md").read_text(encoding="utf-8")
+    from bot.demo import SAMPLE as PACKAGED  # the copy `rizhilu demo --import sample` loads
+
+    return PACKAGED.read_text(encoding="utf-8")
 
 
 def fresh_engine(folder: Path, name: str) -> Any:

@@ -1,0 +1,133 @@
+"""`rizhilu demo`: a scripted session through a pipe, as a new user would try it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.demo import SAMPLE, BadLine, Edit, Press, Say, Upload, parse_line
+from bot.terminal import show_html
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def demo(cwd: Path, lines: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "EXPORT_PATH"}}
+    env["TZ"] = "UTC"
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_piped_session_shows_the_day_with_the_note(tmp_path: Path) -> None:
+    done = demo(tmp_path, "hello\n/today\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[1] you> hello" in out
+    assert "bot reacted" in out and "to [1]" in out
+    today = out.split("[2] you> /today", 1)[1]
+    assert "bot> " in today and "hello" in today
+    assert "\x1b[" not in out  # no terminal styles into a pipe
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.glob("*.db")), "the throw-away journal stays out of the folder"
+
+
+def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    journal = tmp_path / "old.md"
+    journal.write_text("# 日知录\n\n## 2021-4-8\n\n1. imported note\n", encoding="utf-8")
+    script = "\n".join(
+        [
+            "TODO read the paper",  # [1]
+            "edit 1: TODO read the ScanNet paper",
+            "reply 1: /done",  # [2]
+            f"photo {picture} a cat",  # [3]
+            "press 7",
+            "reply 9: /done",
+            "edit 1 forgot the colon",
+            "photo missing.png",
+            "press",
+            "\\press on",  # [4]: sent as it is
+            f"file {journal}",  # [5]: offered for import, with buttons
+            "press 1",
+            "/day 2021-4-8",  # [6]
+            "/export",  # [7]
+            "/today",  # [8]
+        ]
+    )
+    done = demo(tmp_path, script + "\n", "--tz", "UTC")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Traceback" not in done.stderr and "Traceback" not in out
+    assert "[1] you (edited)> TODO read the ScanNet paper" in out
+    assert "demo: there is no button 7 (no buttons yet)" in out
+    assert "demo: there is no message [9] (yours are [1]…[3])" in out
+    assert "demo: write `edit N: text`" in out
+    assert "demo: cannot read missing.png: No such file or directory" in out
+    assert "demo: write `press N`" in out
+    assert "[4] you> \\press on" in out
+    assert "[press 1]" in out and "you pressed [press 1]" in out
+    day = out.split("[6] you> /day 2021-4-8", 1)[1].split("[7] you>", 1)[0]
+    assert "imported note" in day
+    saved = sorted((tmp_path / "rizhilu-demo-files").iterdir())
+    assert saved, out
+    exported = saved[0].read_text(encoding="utf-8")
+    assert "read the ScanNet paper" in exported and "imported note" in exported
+    assert f"saved as rizhilu-demo-files/{saved[0].name}" in out
+    today = out.split("[8] you> /today", 1)[1]
+    assert "ScanNet" in today and "a cat" in today
+    assert "to [3]" in out  # the photo was stored and acknowledged
+
+
+def test_import_sample_preloads_the_sample_journal(tmp_path: Path) -> None:
+    assert SAMPLE.is_file()
+    done = demo(tmp_path, "/day 2021-4-8\n", "--import", "sample", "--db", "kept.db")
+    assert done.returncode == 0, done.stderr
+    assert re.match(r"imported \d+ days \(\d+ new\)", done.stdout), done.stdout[:200]
+    assert "ScanNet" in done.stdout.split("you> /day 2021-4-8", 1)[1]
+    assert (tmp_path / "kept.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "action"),
+    [
+        ("hello", Say("hello")),
+        ("reply 2: /done", Say("/done", reply_to=2)),
+        ("reply soon", Say("reply soon")),
+        ("edit 3:fixed", Edit(3, "fixed")),
+        ("photo cat.png a cat", Upload("photo", Path("cat.png"), "a cat")),
+        ('file "my notes.md"', Upload("file", Path("my notes.md"), "")),
+        ("press 2", Press(2)),
+        ("\\photo of the day", Say("photo of the day")),
+        ("   ", None),
+    ],
+)
+def test_lines(line: str, action: object) -> None:
+    assert parse_line(line) == action
+
+
+@pytest.mark.parametrize("line", ["edit 1", "reply 2:", "photo", "press x", 'file "a.md'])
+def test_bad_lines_say_how_to_write_them(line: str) -> None:
+    with pytest.raises(BadLine):
+        parse_line(line)
+
+
+def test_html_shows_as_terminal_styles_or_plain_text() -> None:
+    html = '<b>Thu 2021-4-8</b>\n• a <i>b</i> <code>c</code> <a href="https://x.org">x</a> &lt;'
+    assert show_html(html, color=False) == "Thu 2021-4-8\n• a b c x (https://x.org) <"
+    styled = show_html(html, color=True)
+    assert "\x1b[1mThu 2021-4-8\x1b[0m" in styled
+    assert styled.endswith("\x1b[0m")
