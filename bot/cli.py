@@ -86,6 +86,33 @@ def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from storage.backup import RestoreError, restore, sqlite_file
+    from storage.engine import ensure_schema, make_engine
+
+    database = sqlite_file(settings.database_url)
+    if database is None:
+        raise CliError(
+            "restore replaces a SQLite journal; for PostgreSQL restore a pg_dump with "
+            "pg_restore (or psql)"
+        )
+    try:
+        report = restore(database, Path(args.path), SystemClock().now())
+    except RestoreError as exc:
+        raise CliError(str(exc)) from None
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)  # a backup from an older rizhilu is brought up to date
+    finally:
+        engine.dispose()
+    print(f"restored {args.path} into {database} ({report.notes:,} notes, integrity ok)")
+    if report.safety_copy is not None:
+        print(f"the journal it replaced is kept as {report.safety_copy}")
+    return 0
+
+
 def examples(*lines: str) -> str:
     """An argparse epilog: 'examples:' and the command lines, indented as --help shows them."""
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
@@ -141,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bak.add_argument("path", help="the new file, e.g. backups/rizhilu-2021-04-08.db")
     bak.set_defaults(func=_cmd_backup)
+    res = sub.add_parser(
+        "restore",
+        help="replace the SQLite journal with a backup (stop the bot first)",
+        description="Check a backup (SQLite integrity, a schema this rizhilu knows), keep the "
+        "current journal beside it as DB.before-restore-TIME, and swap the backup in "
+        "atomically. Refused while the bot runs on the journal. PostgreSQL: use pg_restore.",
+        formatter_class=raw,
+        epilog=examples(
+            "rizhilu restore backups/rizhilu-20210408-033000.db",
+            "rizhilu --env-file /etc/rizhilu.env restore /srv/backups/rizhilu-20210408-033000.db",
+        ),
+    )
+    res.add_argument("path", help="a backup made by `rizhilu backup` or BACKUP_DIR")
+    res.set_defaults(func=_cmd_restore)
     from bot import cli_journal, demo
 
     cli_journal.add_commands(sub)

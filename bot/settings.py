@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     export_date_style: Literal["unpadded", "iso"] = "unpadded"
     export_path: str = ""
     export_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # a verified copy of the SQLite journal every day into this folder (None: off); the
+    # newest backup_keep are kept. PostgreSQL: schedule pg_dump instead
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=10_000)
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod
@@ -119,7 +123,7 @@ class Settings(BaseSettings):
             return None
         return parse_hhmm(text)
 
-    @field_validator("export_front_matter", mode="before")
+    @field_validator("export_front_matter", "backup_dir", mode="before")
     @classmethod
     def _front_matter(cls, value: object) -> object:
         return None if value is None or str(value).strip() == "" else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -14,12 +15,14 @@ from bot.logs import redact
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.autoexport import schedule_autoexport
+from bot.telegram.backups import schedule_backups
 from bot.telegram.intake import Intake
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
+from storage.backup import journal_lock, sqlite_file
 from storage.engine import open_database, session_factory
 from storage.inbox import Inbox
 from storage.ledger import Ledger
@@ -83,6 +86,12 @@ async def run_bot(
     """
     stop = stop or asyncio.Event()
     engine = await asyncio.to_thread(open_database, settings.database_url)
+    held = contextlib.ExitStack()  # `rizhilu restore` refuses while this shared lock is held
+    journal_file = sqlite_file(settings.database_url)
+    if journal_file is not None and not held.enter_context(
+        journal_lock(journal_file, exclusive=False)
+    ):
+        log.warning("a restore is replacing %s; starting anyway", journal_file)
     sessions = session_factory(engine)
     svc = Services(
         settings=settings,
@@ -118,6 +127,7 @@ async def run_bot(
             expose.update(app=app, services=svc)
         caught_up = await rebuild(app, svc)
         schedule_autoexport(app, svc)
+        schedule_backups(app, svc)
         if caught_up:
             log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
@@ -141,4 +151,5 @@ async def run_bot(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
         engine.dispose()
+        held.close()
         log.info("rizhilu stopped")
