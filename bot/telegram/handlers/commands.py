@@ -39,7 +39,7 @@ async def _show_day(update: Update, svc: Services, user: UserInfo, day: date) ->
     message = update.effective_message
     assert message is not None
     notes = await db(svc.reader.day_notes, user.id, day)
-    label = f"{format_date(day, svc.settings.export_date_style)} ({day:%A})"
+    label = f"{format_date(day, svc.settings.export_date_style)} ({WEEKDAYS[day.weekday()]})"
     if not notes:
         await message.reply_text(texts.DAY_EMPTY.format(day=label))
         return
