@@ -222,14 +222,33 @@ async def test_an_update_that_never_finishes_is_set_aside(
     engine.dispose()
 
 
+async def fast_retries(bot: Any) -> tuple[Any, Any]:
+    """The services and the intake of a started bot, retrying after 0.01 s instead of 2 s."""
+    svc = bot.exposed["services"]
+    await bot.until(lambda: "intake" in svc.extras)
+    intake = svc.extras["intake"]
+    intake.retry_pause = 0.01
+    return svc, intake
+
+
+async def outage_log(bot: Any, caplog: pytest.LogCaptureFixture) -> dict[str, list[Any]]:
+    """Our log records once the outage is over: its 'down' and 'back' lines, and the rest."""
+    await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
+    ours = [r for r in caplog.records if r.name.startswith("bot.")]
+    return {
+        "down": [r for r in ours if "database unavailable" in r.getMessage()],
+        "back": [r for r in ours if "working again" in r.getMessage()],
+        "loud": [r for r in ours if r.levelno >= logging.WARNING],
+        "traced": [r for r in ours if r.exc_info or r.exc_text],
+    }
+
+
 async def test_an_update_the_database_keeps_refusing_is_set_aside(
     fake: FakeBotAPI, start_bot: Any
 ) -> None:
     bot = await start_bot()
-    svc = bot.exposed["services"]
-    await bot.until(lambda: "intake" in svc.extras)
-    intake = svc.extras["intake"]
-    intake.retry_pause, intake.max_retries = 0.01, 3
+    svc, intake = await fast_retries(bot)
+    intake.max_retries = 3
     svc.notes = away(svc.notes, "add_message", times=4)
     fake.send(USER, "refused at every try")
     fake.send(USER, "stored once the database answers")
@@ -244,19 +263,13 @@ async def test_an_outage_is_one_log_line_then_one_when_it_is_over(
 ) -> None:
     caplog.set_level(logging.INFO)
     bot = await start_bot()
-    svc = bot.exposed["services"]
-    await bot.until(lambda: "intake" in svc.extras)
-    svc.extras["intake"].retry_pause = 0.01
+    svc, _intake = await fast_retries(bot)
     svc.notes = away(svc.notes, "add_message", times=6)
     fake.send(USER, "written while the database restarts")
     await bot.reacted(1)
-    await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
-    ours = [r for r in caplog.records if r.name.startswith("bot.")]
-    down = [r for r in ours if "database unavailable" in r.getMessage()]
-    back = [r for r in ours if "working again" in r.getMessage()]
-    assert len(down) == 1 and len(back) == 1
-    assert [r for r in ours if r.levelno >= logging.WARNING] == down  # nothing else, no traces
-    assert not [r for r in ours if r.exc_info or r.exc_text]
+    lines = await outage_log(bot, caplog)
+    assert len(lines["down"]) == 1 and len(lines["back"]) == 1
+    assert lines["loud"] == lines["down"] and not lines["traced"]  # nothing else, no traces
     assert fake.sent_texts().count(texts.DB_AWAY) == 1
 
 
@@ -281,17 +294,11 @@ async def test_an_inbox_refusing_writes_is_told_once_and_logged_once(
 ) -> None:
     caplog.set_level(logging.INFO)
     bot = await start_bot()
-    svc = bot.exposed["services"]
-    await bot.until(lambda: "intake" in svc.extras)
-    intake = svc.extras["intake"]
-    intake.retry_pause = 0.01
+    _svc, intake = await fast_retries(bot)
     intake.inbox = away(intake.inbox, "store", times=5)
     fake.send(USER, "sent while the database restarts")
     fake.send(USER, "and another one")
     await bot.reacted(2)
-    await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
+    lines = await outage_log(bot, caplog)
     assert fake.sent_texts().count(texts.DB_AWAY) == 1  # Telegram keeps them meanwhile
-    ours = [r for r in caplog.records if r.name.startswith("bot.")]
-    assert len([r for r in ours if "database unavailable" in r.getMessage()]) == 1
-    assert len([r for r in ours if "working again" in r.getMessage()]) == 1
-    assert not [r for r in ours if r.exc_info or r.exc_text]
+    assert len(lines["down"]) == 1 and len(lines["back"]) == 1 and not lines["traced"]
