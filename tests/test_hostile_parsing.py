@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 
+from bot.core.capture import message_notes
+from bot.core.entities import MAX_ENTITIES, MAX_STYLED_TEXT, Entity, to_markdown
 from bot.core.journal_doc import parse_heading, parse_journal
+from bot.core.mdparser import unescape
 from bot.core.reminders import BadTime, parse_time_of_day
 from bot.core.sanitize import neutralize
 from bot.core.tags import find_tags
-from bot.core.view import note_html, plain
+from bot.core.view import MAX_PARSED_NOTE, note_html, plain
 from bot.worker import BOT_LIMITS, Limits, Refused, parse_journal_file, run_bounded
 from tests.conftest import USER
 from tests.fakebot import FakeBotAPI
@@ -94,3 +97,29 @@ async def test_a_file_past_the_limits_is_refused_and_the_bot_goes_on(
     assert not any("reply_markup" in m for m in fake.sent_messages)  # no import offered
     fake.send(USER, "still capturing")
     await bot.reacted(1)
+
+
+def test_many_styles_that_cannot_survive_give_way_to_plain_text() -> None:
+    # bold on `(b)` between letters cannot close in CommonMark; 400 of them took 40 s
+    piece = "x(b)y "
+    text = piece * 150
+    bold = [Entity("bold", i * len(piece) + 1, 3) for i in range(150)]
+    md = to_markdown(text, bold)
+    assert "**" not in md and unescape(md).split() == text.split()
+    # a list keeps its items when its styles cannot be kept
+    listed = "- " + "\n- ".join(["x(b)y"] * 150)
+    md = to_markdown(listed, [Entity("bold", i * 8 + 3, 3) for i in range(150)])
+    assert md.count("\n- ") == 149 and "**" not in md
+
+
+def test_past_the_caps_a_message_is_plain_text() -> None:
+    text = "a b " * (MAX_ENTITIES + 1)
+    bold = [Entity("bold", i * 4, 1) for i in range(MAX_ENTITIES + 1)]
+    assert to_markdown(text, bold) == text.strip()  # styles dropped, words kept
+    assert "**a**" in to_markdown(text, bold[:MAX_ENTITIES])
+    long = "- [a](javascript:x) <b>\n# b\n" * (MAX_STYLED_TEXT // 20)
+    (note,) = message_notes(long, [Entity("bold", 0, 3)])
+    assert note.text.startswith("\\- \\[a\\]\\(javascript\\:x\\) \\<b\\>\n\\# b\n")
+    assert unescape(note.text).split() == long.split() and not note.children
+    assert note_html("*a* <b>\n" * MAX_PARSED_NOTE).startswith("*a* &lt;b&gt;\n*a*")
+    assert note_html("*a* <b>") == "<i>a</i> &lt;b&gt;"

@@ -9,7 +9,7 @@ from typing import Literal
 
 from bot.core.blocks import markdown_to_drafts
 from bot.core.days import journal_day, zone
-from bot.core.entities import Entity, to_markdown
+from bot.core.entities import MAX_STYLED_TEXT, Entity, to_markdown
 from bot.core.notes import NoteDraft
 
 _BACKDATE = re.compile(
@@ -66,6 +66,10 @@ def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteD
     md = to_markdown(text, entities or [], lists=True)
     if not md.strip():
         return []
+    if len(text) > MAX_STYLED_TEXT:
+        # escaped as plain text (inert: no structure to read), and not parsed: markdown-it
+        # takes seconds over a long paragraph, and Telegram never sends a text this long
+        return [NoteDraft(text=md)]
     drafts = markdown_to_drafts(md)
     lead: list[str] = []
     rest: list[NoteDraft] = []

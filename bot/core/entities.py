@@ -366,10 +366,20 @@ def _list_markers(text: str) -> set[int]:
     return markers
 
 
+# What one message may cost on the event loop. Each try renders and re-parses the whole text,
+# and dropping one span per try made a message of many spans that CommonMark cannot close
+# (`x(b)y` bold on `(b)`, 400 times) cost 40 s. Past a few tries the styles give way to plain
+# text; past the sizes below (beyond what Telegram sends) the text is escaped once, unparsed.
+MAX_TRIES = 4  # spans dropped one at a time before the attempt gives up
+MAX_ENTITIES = 200  # more: the styles are dropped, the words kept
+MAX_STYLED_TEXT = 16_384  # characters; more (or one longer line), escaped as plain text
+MAX_STYLED_LINE = 4_096
+
+
 def _attempt(text: str, entities: list[Entity], markers: set[int]) -> str:
     """Render, re-parse and compare; drop one style at a time until the parse matches."""
     dropped: set[int] = set()  # indexes into the depth-first list of spans
-    for _ in range(len(entities) + 1):
+    for _ in range(min(len(entities), MAX_TRIES) + 1):
         spans = _spans(text, entities)  # fresh each try: rendering clips span bounds
         flat = _all_spans(spans)
         writer = _Writer(text, {id(flat[i]) for i in dropped}, markers)
@@ -407,30 +417,37 @@ def to_markdown(text: str, entities: list[Entity] | None = None, *, lists: bool 
     With `lists`, lines that start with a list marker (-, *, +, •, 1.) stay list items so the
     message's own lists nest; everything else that could change structure is escaped.
     """
+    if len(text) > MAX_STYLED_TEXT:
+        return _escape_all(clean_text(text))
     entities = entities or []
     # Clean after mapping offsets: control characters count in Telegram's offsets too.
-    table = utf16_to_index(text)
-    keep = [i for i, ch in enumerate(text) if clean_text(ch) == ch or ch == "\r"]
-    if len(keep) != len(text) or "\r" in text:
-        text, entities = _clean_with_entities(text, entities, table)
+    if "\r" in text or clean_text(text) != text:
+        text, entities = _clean_with_entities(text, entities, utf16_to_index(text))
+    if max(map(len, text.split("\n"))) > MAX_STYLED_LINE:
+        return _escape_all(text)
+    if len(entities) > MAX_ENTITIES:
+        entities = []
     markers = _list_markers(text) if lists else set()
-    if markers:
+    # styles and list kept; styles without the list; the list without the styles; neither
+    for styled, listed in ((True, True), (True, False), (False, True), (False, False)):
+        if (styled and not entities) or (listed and not markers):
+            continue
         try:
-            return _attempt(text, entities, markers)
+            return _attempt(text, entities if styled else [], markers if listed else set())
         except _Unrenderable:
             pass
-    try:
-        return _attempt(text, entities, set())
-    except _Unrenderable:
-        pass
-    try:
-        return _attempt(text, [], set())
-    except _Unrenderable:
-        # never lose a note over styling: every punctuation mark escaped is always literal
-        return _fix_lines(_ESCAPE_ALL.sub(r"\\\g<0>", text), keep_list_markers=False)
+    return _escape_all(text)
 
 
-_ESCAPE_ALL = re.compile(r"[!-/:-@\[-`{-~]")
+def _escape_all(text: str) -> str:
+    """Never lose a note over styling: every punctuation mark escaped is always literal."""
+    # what _fix_lines would do, less its checks: no escaped line can start a block
+    lines = (line.lstrip(" \t").rstrip() for line in text.translate(_ESCAPE_ALL).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+# every ASCII punctuation mark backslash-escaped (a table: one pass, no match objects)
+_ESCAPE_ALL = {ord(ch): "\\" + ch for ch in map(chr, range(33, 127)) if not ch.isalnum()}
 
 
 def _written_as_autolink(text: str, span: _Span) -> bool:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bot.core.mdparser import parser
+from bot.core.mdparser import parser, unescape
 from bot.core.notes import NoteDraft
 
 if TYPE_CHECKING:
@@ -60,8 +60,16 @@ def _inline(children: list[Token], newline: str) -> str:
     return "".join(out)
 
 
+# Longer notes (an imported file can hold one of any size) are shown as plain text: parsing
+# a megabyte with inline markup costs markdown-it seconds on the event loop, and a chat
+# shows at most 4,096 characters of it anyway.
+MAX_PARSED_NOTE = 16_384
+
+
 def note_html(text: str, newline: str = "\n") -> str:
     """One note's markdown as Telegram HTML; `newline` continues a line inside the bullet."""
+    if len(text) > MAX_PARSED_NOTE:
+        return html.escape(unescape(text), quote=False).replace("\n", newline)
     parts: list[str] = []
     quote = 0
     for tok in parser(front_matter=False).parse(text):
