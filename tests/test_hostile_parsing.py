@@ -123,3 +123,11 @@ def test_past_the_caps_a_message_is_plain_text() -> None:
     assert unescape(note.text).split() == long.split() and not note.children
     assert note_html("*a* <b>\n" * MAX_PARSED_NOTE).startswith("*a* &lt;b&gt;\n*a*")
     assert note_html("*a* <b>") == "<i>a</i> &lt;b&gt;"
+
+
+def test_a_long_list_in_one_note_is_escaped_to_its_end() -> None:
+    # one item per pass, eight passes: the ninth item on stayed a list (found by the fuzz test)
+    text = neutralize("\n".join(f"* a{i}" for i in range(12)))
+    assert text.split("\n")[-1] == "\\* a11"
+    spaced = neutralize("x\n\n" + "\n\n".join(f"{i}. b" for i in range(1, 12)))
+    assert spaced.endswith("11\\. b") and "\n1\\. b" in spaced

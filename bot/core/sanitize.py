@@ -202,6 +202,12 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
         tokens = md.parse("\n".join(lines), env)
         changed = False
         for tok in tokens:
+            if tok.type == "list_item_open" and tok.level == 1 and tok.map is not None:
+                # every item of a top-level list in one pass: a pass per item (of at most
+                # eight) left the ninth item and those after it a list
+                lines[tok.map[0]] = _escape_marker(lines[tok.map[0]])
+                changed = True
+                continue
             if tok.level != 0 or tok.map is None:
                 continue
             first, end = tok.map
@@ -213,9 +219,6 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
                 changed = True
             elif tok.type == "hr" and not (allow_rule and len(lines) == 1):
                 lines[first] = _escape_at(lines[first])
-                changed = True
-            elif tok.type in {"bullet_list_open", "ordered_list_open"}:
-                lines[first] = _escape_marker(lines[first])
                 changed = True
             elif tok.type == "fence" and not _fence_closed(tok, lines):
                 lines.append(" " * (len(lines[first]) - len(lines[first].lstrip())) + tok.markup)
