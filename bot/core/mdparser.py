@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -68,12 +69,15 @@ def can_strike(text: str) -> bool:
     )
 
 
+_FIRST_GROUP = operator.itemgetter(1)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes
 
 
 def unescape(text: str) -> str:
     """A stored note's text as a person reads it in a plain-text reply: `\\*` becomes `*`."""
-    return _ESCAPED.sub(r"\1", text)
+    # a C-level callable: a template ("\\1") is expanded in Python for each match, seconds
+    # over a megabyte of escaped text
+    return _ESCAPED.sub(_FIRST_GROUP, text)
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")

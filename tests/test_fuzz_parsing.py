@@ -1,0 +1,134 @@
+"""Fuzz: any input up to 1 MB is parsed, converted, sanitized and rendered in bounded time.
+
+Nothing here reads a clock: the bound is the worker's own time limit (bot.worker), generous
+against a loaded machine and far below what a backtracking regex or a re-parse per span
+costs at these sizes (minutes to hours). A message is converted on the event loop, so it must
+always finish; a journal file is parsed in the worker, so it may also be refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.capture import message_notes
+from bot.core.days import DayRange
+from bot.core.entities import FORMATTING, Entity
+from bot.core.export import ExportOptions, SectionOut, render_document
+from bot.core.journal_doc import parse_journal
+from bot.core.notes import NoteDraft
+from bot.core.sanitize import defang, neutralize
+from bot.core.tags import find_tags
+from bot.core.view import day_html
+from bot.worker import BOT_LIMITS, Limits, Refused, run_bounded
+
+MB = 1_000_000
+FILE_LIMITS = Limits(seconds=2.0, memory=BOT_LIMITS.memory)  # the issue's bound for a file
+# a message is never refused: this only has to be far from minutes, and safe on a busy CI box
+MESSAGE_LIMITS = Limits(seconds=20.0, memory=BOT_LIMITS.memory)
+DAY = DayRange(date(2021, 4, 8), date(2021, 4, 8))
+
+
+def _render(sections: list[SectionOut], days: list[tuple[DayRange, list[NoteDraft]]]) -> int:
+    post = "".join(
+        render_document(
+            ExportOptions(),
+            title="t",
+            stored_front_matter=None,
+            newest=None,
+            sections=sections,
+            days=days,
+        )
+    )
+    shown = sum(len(h) for _, notes in days for h in day_html(notes))
+    notes = [n for s in sections for n in s.notes] + [n for _, ns in days for n in ns]
+    tags = sum(len(find_tags(n.text)) for note in notes for n in note.walk())
+    return len(defang(post)) + shown + tags
+
+
+def handle_message(job: tuple[str, list[Entity]]) -> int:
+    """What capture, /today and export do with one message."""
+    text, entities = job
+    notes = message_notes(text, entities)
+    return _render([], [(DAY, notes)])
+
+
+def handle_file(text: str) -> int:
+    """What import, /today and export do with one journal file."""
+    parsed = parse_journal(text)
+    sections = [SectionOut(s.title, s.level, s.notes) for s in parsed.sections]
+    return _render(sections, [(d.days, d.notes) for d in parsed.days])
+
+
+def check(text: str, entities: list[Entity] | None = None) -> None:
+    run_bounded(handle_message, (text, entities or []), MESSAGE_LIMITS)  # never refused
+    with contextlib.suppress(Refused):  # refused in time is an answer: the user is told
+        run_bounded(handle_file, text, FILE_LIMITS)
+
+
+K = 60_000  # the size of the reported killers: each must be handled, not refused
+KILLERS: dict[str, tuple[str, list[Entity]]] = {
+    "link target of spaces": ("* ](" + " " * K + "x", []),
+    "heading of spaces": ("## 2021-1-1" + " " * K + "x", []),
+    "heading range of spaces": ("## 2021-1-1" + " " * K + "-" + " " * K + "x", []),
+    "backtick run": ("`" * K, []),
+    "backtick runs of growing length": (" ".join("`" * n for n in range(1, 340)), []),
+    "unclosed tags": ("<b " * K, []),
+    "link openers": ("](" * K, []),
+    "brackets": ("[" * K + "]" * K, []),
+    "reference definitions": ("\n[a]: " * (K // 5), []),
+    "kramdown attribute lists": ("{:" * K, []),
+    "nested quotes": ("> " * K, []),
+    "nested lists": ("".join(" " * (2 * n) + "- a\n" for n in range(400)), []),
+    "emphasis delimiters": ("*a _b " * (K // 6), []),
+    "one long line of words": ("word " * K, []),
+    "bold spans that cannot close": (
+        "x(b)y " * 680,  # Telegram's 4,096 characters
+        [Entity("bold", i * 6 + 1, 3) for i in range(680)],
+    ),
+    "entities past the cap": ("ab" * 2000, [Entity("italic", i * 2, 1) for i in range(2000)]),
+    "liquid and raw": ("{% raw %}{{ x }}{% endraw %}\n" * (K // 30), []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KILLERS))
+def test_known_killers_are_handled(name: str) -> None:
+    text, entities = KILLERS[name]
+    run_bounded(handle_message, (text, entities), MESSAGE_LIMITS)
+    run_bounded(handle_file, text, FILE_LIMITS)  # handled, not refused
+
+
+def test_a_megabyte_of_journal_is_handled_or_refused() -> None:
+    sample = "## 2021-4-8\n\n* a note with **bold** and a [link](https://a.example)\n  * a child\n"
+    check((sample * (MB // len(sample) + 1))[:MB])
+
+
+# Markdown's special characters, repeated: the shape of every reported blow-up
+PIECES = st.text(alphabet="*_`[]()<>!#{}:|~-+=\\&;. \t\n>ab1", min_size=1, max_size=6)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(piece=PIECES, size=st.sampled_from([2_000, 60_000, MB]))
+def test_repeated_markdown_up_to_a_megabyte(piece: str, size: int) -> None:
+    check((piece * (size // len(piece) + 1))[:size])
+
+
+ENTITY = st.builds(
+    Entity,
+    type=st.sampled_from(sorted(FORMATTING)),
+    offset=st.integers(0, 300),
+    length=st.integers(0, 300),
+    url=st.sampled_from([None, "https://a.example", "javascript:x", "a.example/x"]),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(text=st.text(max_size=300), entities=st.lists(ENTITY, max_size=12))
+def test_any_message_is_converted(text: str, entities: list[Entity]) -> None:
+    handle_message((text, entities))  # small: run in process, as capture does
+    handle_file(text)
+    neutralize(text)
