@@ -225,7 +225,8 @@ async def test_cli_and_bot_export_the_same_bytes(
     year = (tmp_path / "cli-1.md").read_text(encoding="utf-8")
     # the body is one Liquid raw block after the front matter (bot.core.liquid)
     assert year.startswith(
-        "---\nlayout: post\ntitle: 测试日志\ndate: 2021-04-09\n---\n{% raw %}\n\n# 测试日志\n"
+        '---\nlayout: post\ntitle: 测试日志\ndate: 2021-04-09\nexcerpt_separator: ""\n---\n'
+        "{% raw %}\n\n# 测试日志\n"
     )
     assert year.endswith("\n\n{% endraw %}\n")
     assert "preamble" not in year and "TODO" not in year and "last year" not in year

@@ -60,6 +60,7 @@ def front_matter(opts: ExportOptions, stored: str | None, newest: date | None, t
 
     A stored one is cut down to the allowed keys again (it may predate that check); values
     put into a template are YAML scalars, the title as plain text safe for any theme.
+    Jekyll's excerpt is turned off (NO_EXCERPT) unless a template sets its own separator.
     """
     kept = clean_front_matter(stored.strip("\n"))[0] if stored is not None else None
     if kept is not None:
@@ -76,11 +77,20 @@ def front_matter(opts: ExportOptions, stored: str | None, newest: date | None, t
             )
         )
         body = "\n".join(line.rstrip() for line in body.split("\n"))
+    if not any(line.startswith(f"{NO_EXCERPT.split(':')[0]}:") for line in body.split("\n")):
+        body += "\n" + NO_EXCERPT
     return f"---\n{body}\n---\n"
 
 
 def _value(text: str) -> str:
     return yaml_scalar(text) if text else ""
+
+
+# Jekyll cuts each post's excerpt at the first blank line, which falls inside the post's raw
+# block: Jekyll 3 and 4 then warn on every build and re-close the block, and Jekyll 3 (GitHub
+# Pages) appends every `[x]: …`-looking line of the rest after it, outside the raw block,
+# where Liquid runs. An empty separator turns excerpts off in both.
+NO_EXCERPT = 'excerpt_separator: ""'
 
 
 class _Blank(dict[str, str]):

@@ -14,10 +14,10 @@ dropped:
 * catalog: true or false (the sample's theme).
 * header-img: a relative path or an http(s) address of plain URL characters.
 
-Never kept: permalink, redirect_from/redirect_to, published, excerpt_separator and any key
-a plugin might act on. Parsing is deliberately small (no PyYAML): `key: value` lines,
-`- item` lists and `[a, b]` lists; anything else (nested maps, `|` blocks, anchors, tags)
-is reported and dropped.
+Never kept: permalink, redirect_from/redirect_to, published and any key a plugin might act
+on; excerpt_separator is dropped silently (the export writes its own). Parsing is
+deliberately small (no PyYAML): `key: value` lines, `- item` lists and `[a, b]` lists;
+anything else (nested maps, `|` blocks, anchors, tags) is reported and dropped.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ def clean_front_matter(text: str) -> tuple[str | None, list[tuple[int, str]]]:
                 else:
                     items.append(item.group(1) or "")
             n += 1
+        if key == "excerpt_separator":  # the export sets its own (export.NO_EXCERPT)
+            continue
         if key not in ALLOWED_KEYS:
             dropped.append((start, f"front matter key “{key}” is not one a post may set; dropped"))
             continue
