@@ -8,6 +8,7 @@ The renderer tests skip cleanly only when ruby/kramdown or jekyll are absent (CI
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -16,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.core.capture import message_notes
+from bot.core.days import DayRange
+from bot.core.export import ExportOptions, render_document
 from bot.core.frontmatter import clean_front_matter
 from bot.core.journal_doc import parse_journal
 from bot.core.liquid import escape_raw, unwrap_raw
@@ -307,3 +312,64 @@ def test_notes_stored_before_the_kramdown_escapes_are_safe_on_export(tmp_path: P
     out = export(engine)
     assert_inert(kramdown(out.split("---\n", 2)[2]))
     engine.dispose()
+
+
+# ---------------------------------------------------------------- property: any note, inert and read back
+
+_LIQUID_TOKEN = re.compile(r"\{%.*?%\}|\{\{.*?\}\}?", re.S)  # Liquid's tokenizer
+_LIQUID_TAG = re.compile(r"\A(.*)\{%-?\s*([A-Za-z0-9_]+)\s*(.*)?-?%\}\Z", re.S)  # ASCII \w
+
+
+def liquid(post: str) -> str:
+    """What Liquid outputs for an exported post's body; fails on any live Liquid."""
+    out: list[str] = []
+    raw = False
+    pos = 0
+    for m in _LIQUID_TOKEN.finditer(post):
+        out.append(post[pos : m.start()])
+        pos = m.end()
+        token = m.group(0)
+        tag = _LIQUID_TAG.match(token)
+        if raw:
+            if tag and tag.group(2) == "endraw":
+                out.append(tag.group(1))
+                raw = False
+            else:
+                out.append(token)
+        elif token == '{{ "{%" }}':
+            out.append("{%")
+        else:
+            assert tag and tag.group(2) == "raw", f"live Liquid: {token!r}"
+            raw = True
+    out.append(post[pos:])
+    assert not raw, "raw block never closed"
+    return "".join(out)
+
+
+LIQUID_PIECES = st.sampled_from(
+    ["{%", "%}", "{{", "}}", " endraw ", "endraw", "-", "raw", "{:", "\n", "`", "]", "(", "x", " "]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(LIQUID_PIECES, min_size=1, max_size=12).map("".join), min_size=1))
+def test_any_note_is_inert_for_liquid_and_reads_back(texts: list[str]) -> None:
+    notes = [NoteDraft(text=neutralize(t) or "x") for t in texts]
+    days = [(DayRange(date(2021, 4, 8), date(2021, 4, 8)), notes)]
+    out = "".join(
+        render_document(
+            ExportOptions(),
+            title="t",
+            stored_front_matter=None,
+            newest=None,
+            sections=[],
+            days=days,
+        )
+    )
+    body = out.split("---\n", 2)[2]
+    # Liquid outputs the body without the wrapper, exactly what the importer reads
+    lines = body.split("\n")
+    unwrap_raw(lines)
+    assert liquid(body) == "\n".join(lines)
+    (day,) = parse_journal(out).days
+    assert [n.text for n in day.notes] == [n.text for n in notes]
