@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Literal
 
+from bot import __version__
 from bot.core.clock import SystemClock
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -39,7 +40,15 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     token = settings.token()
     hook = settings.webhook_secret
-    setup_logging(settings.log_level, token, [hook.get_secret_value()] if hook else [])
+    setup_logging(
+        settings.log_level,
+        token,
+        [hook.get_secret_value()] if hook else [],
+        fmt=settings.log_format,
+    )
+    from storage.engine import describe
+
+    print(f"database: {describe(settings.database_url)}", file=sys.stderr)
     from telegram.error import InvalidToken, NetworkError
 
     from storage.engine import DatabaseUnavailable
@@ -62,9 +71,10 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.engine import make_engine, migrate
+    from bot.cli_db import open_database
+    from storage.engine import migrate
 
-    migrate(make_engine(settings.database_url))
+    migrate(open_database(settings))
     print("database is up to date")
     return 0
 
@@ -72,10 +82,10 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from bot.cli_db import open_database
     from storage.backup import BackupError, backup
-    from storage.engine import make_engine
 
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings, create=False)
     try:
         report = backup(engine, Path(args.path))
     except BackupError as exc:
@@ -89,8 +99,8 @@ def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from storage.backup import RestoreError, restore, sqlite_file
-    from storage.engine import ensure_schema, make_engine
+    from storage.backup import RestoreError, restore
+    from storage.engine import ensure_schema, make_engine, sqlite_file
 
     database = sqlite_file(settings.database_url)
     if database is None:
@@ -140,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         + "\n\nrun `rizhilu COMMAND --help` for a command's options and examples",
     )
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument("--version", action="version", version=f"rizhilu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "run",

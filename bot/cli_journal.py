@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any, get_args
 
 from bot.cli import CliError, examples
+from bot.cli_db import open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import Format, Order, Split
@@ -73,9 +74,9 @@ def add_commands(sub: Any) -> None:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage import bulk_export
-    from storage.engine import ensure_schema, make_engine
+    from storage.engine import ensure_schema
 
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings, create=False)
     try:
         ensure_schema(engine)
         user_id = args.user if args.user is not None else bulk_export.only_user(engine)
@@ -104,7 +105,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.worker import CLI_LIMITS, Refused, parse_journal_file
     from storage import bulk_import
-    from storage.engine import ensure_schema, make_engine
+    from storage.engine import ensure_schema
 
     try:
         text = args.path.read_text(encoding="utf-8-sig")
@@ -117,7 +118,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             f"gave up reading {args.path}: it needed too much {exc.reason}"
             f" (limits: {CLI_LIMITS.seconds:.0f} s, {CLI_LIMITS.memory >> 20} MiB)"
         ) from None
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings)
     ensure_schema(engine)
     show = sys.stderr.isatty() and parsed.note_count > 2000
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 _TOKENISH = re.compile(r"\d{5,12}(?::|%3A)[A-Za-z0-9_-]{20,}")
 # PTB logs every call's parameters at DEBUG, setWebhook's secret_token among them
@@ -54,12 +56,39 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None = None, secrets: Sequence[str] = ()) -> None:
-    """Configure the root logger with token and secret redaction; quiet chatty libraries."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (time, level, logger, message, exception) for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        # RedactToken has already turned exc_info into a cleaned exc_text
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    level: str, token: str | None = None, secrets: Sequence[str] = (), *, fmt: str = "text"
+) -> None:
+    """Configure the root logger with token and secret redaction; quiet chatty libraries.
+
+    fmt is "text" (for people) or "json" (one object per line).
+    """
     for secret in secrets:
         redact(secret)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactToken(token))
     root = logging.getLogger()
     for old in list(root.handlers):

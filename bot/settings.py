@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     media_url: str = "media/"
     rate_limit: int = Field(default=30, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     reminder_time: Annotated[time | None, NoDecode] = time(21, 30)
     reminder_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
     intake: Literal["inbox", "stock"] = "inbox"
@@ -91,6 +92,10 @@ class Settings(BaseSettings):
     # newest backup_keep are kept. PostgreSQL: schedule pg_dump instead
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=10_000)
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_listen: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod
@@ -127,6 +132,16 @@ class Settings(BaseSettings):
     @classmethod
     def _front_matter(cls, value: object) -> object:
         return None if value is None or str(value).strip() == "" else value
+
+    @field_validator("health_port", "metrics_port", mode="before")
+    @classmethod
+    def _optional_port(cls, value: object) -> object:
+        return None if value is None or str(value).strip() in ("", "off") else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return str(value).strip().lower()
 
     @field_validator("database_url")
     @classmethod

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 
-from storage.engine import MIGRATIONS, SCHEMA_HEAD, make_engine, normalize_url
+from storage.engine import MIGRATIONS, SCHEMA_HEAD, make_engine
 from storage.tables import notes
 
 
@@ -176,14 +175,6 @@ def journal_lock(database: Path, *, exclusive: bool) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database URL (None for PostgreSQL or an in-memory database)."""
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database)).expanduser()
 
 
 def _fsync_dir(folder: Path) -> None:

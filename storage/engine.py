@@ -24,6 +24,25 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL points to (absolute), or None for PostgreSQL and `:memory:`."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
+def describe(url: str) -> str:
+    """The database as a person should see it: a SQLite file's full path, or the URL
+    without its password."""
+    path = sqlite_file(url)
+    if path is not None:
+        return f"SQLite {path}"
+    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -50,9 +50,12 @@ def test_a_failing_command_prints_one_line_and_the_mapped_code(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'j.db'}")
     env = ["--env-file", str(tmp_path / "absent.env")]
+    assert main([*env, "migrate"]) == 0  # export reads a journal; it never creates one
+    capsys.readouterr()
     assert main([*env, "export", "--user", "5"]) == EXIT_CODES["usage"] == 2
     err = capsys.readouterr().err
-    assert err == "error: no journal for user 5\n"
+    # the database line (which journal was opened), then the one error line
+    assert err == f"database: SQLite {tmp_path / 'j.db'}\nerror: no journal for user 5\n"
     monkeypatch.setenv("TIMEZONE", "Mars/Base")  # a settings error goes the same way
     assert main([*env, "migrate"]) == 2
     err = capsys.readouterr().err

@@ -22,8 +22,8 @@ from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
-from storage.backup import journal_lock, sqlite_file
-from storage.engine import open_database, session_factory
+from storage.backup import journal_lock
+from storage.engine import open_database, session_factory, sqlite_file
 from storage.inbox import Inbox
 from storage.ledger import Ledger
 from storage.notes import Notes

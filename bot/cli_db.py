@@ -1,0 +1,30 @@
+"""The CLI's one way to open the journal: say which database, never invent one to read."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from bot.cli import CliError
+from bot.settings import Settings
+
+if TYPE_CHECKING:  # `rizhilu --help` and `--version` need no database code
+    from sqlalchemy import Engine
+
+
+def open_database(settings: Settings, *, create: bool = True) -> Engine:
+    """An engine for DATABASE_URL, announced on stderr in one line.
+
+    With create=False a missing SQLite file is an error instead of a new empty journal
+    (an export run in the wrong folder would otherwise "succeed" with nothing in it).
+    """
+    from storage.engine import describe, make_engine, sqlite_file
+
+    path = sqlite_file(settings.database_url)
+    if not create and path is not None and not path.exists():
+        raise CliError(
+            f"DATABASE_URL: there is no journal at {path}; run the command where the bot "
+            "runs, or set DATABASE_URL (or --env-file)"
+        )
+    print(f"database: {describe(settings.database_url)}", file=sys.stderr)
+    return make_engine(settings.database_url)
