@@ -140,6 +140,20 @@ def _settings_sources() -> str:
     )
 
 
+def _cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.doctor import run_checks
+
+    failed = total = 0
+    for check in run_checks(settings):
+        print(check.line(), flush=True)
+        total += 1
+        failed += not check.ok
+    if failed:
+        raise CliError(f"{failed} of {total} checks failed", "unavailable")
+    print(f"all {total} checks passed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -193,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     res.add_argument("path", help="a backup made by `rizhilu backup` or BACKUP_DIR")
     res.set_defaults(func=_cmd_restore)
+    doc = sub.add_parser(
+        "doctor",
+        help="check the settings, the token, the database and the folders; exit 1 if not",
+        formatter_class=raw,
+        epilog=examples("rizhilu doctor", "rizhilu --env-file /etc/rizhilu/rizhilu.env doctor"),
+    )
+    doc.set_defaults(func=_cmd_doctor)
     from bot import cli_journal, demo
 
     cli_journal.add_commands(sub)

@@ -11,7 +11,7 @@ from bot.cli import EXIT_CODES, main
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["run", "migrate", "backup", "export", "import"]
+COMMANDS = ["run", "migrate", "backup", "export", "import", "doctor"]
 
 
 def help_of(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:

@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -140,6 +142,14 @@ class Intake:
         self.max_retries = MAX_RETRIES
         self.fatal: BaseException | None = None
         self.processed = 0
+        self.flood_waits = 0  # 429 answers to getUpdates
+        self.on_handled: Callable[[float], None] | None = None  # seconds per update (metrics)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def alive(self) -> bool:
+        """Running, and neither the fetcher nor the worker has stopped (for /healthz)."""
+        return bool(self._tasks) and not self._stopping and not any(t.done() for t in self._tasks)
 
     async def accept(self, raw: list[dict[str, Any]]) -> int:
         """Store raw updates durably (polling, and a webhook before it answers 200).
@@ -166,6 +176,7 @@ class Intake:
             fetcher = asyncio.create_task(self._fetch_loop(stop), name="intake-fetch")
             tasks.add(fetcher)
         worker = asyncio.create_task(self._work_loop(), name="intake-work")
+        self._tasks = [*tasks, worker]
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({stopper, worker, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         self._stopping = True
@@ -241,6 +252,7 @@ class Intake:
             except TimedOut:
                 continue
             except RetryAfter as exc:
+                self.flood_waits += 1
                 await asyncio.sleep(retry_after_seconds(exc) or 1.0)
                 continue
             except InvalidToken as exc:
@@ -320,7 +332,10 @@ class Intake:
                         )
                         dead[row.id] = "python-telegram-bot cannot read it"
                         continue
+                    handling = time.perf_counter()
                     await self._app.process_update(update)
+                    if self.on_handled is not None:
+                        self.on_handled(time.perf_counter() - handling)
                     if update.update_id in self._retry:
                         self._retry.discard(update.update_id)
                         if await self._give_up(row, update):

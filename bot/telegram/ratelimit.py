@@ -137,6 +137,7 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         self._window = window_for(overall_per_second, pace=self._pace)
         self._retries = max_retries
         self._chats: dict[int | str, Bucket] = {}
+        self.flood_waits = 0  # 429 answers, for the metrics
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -186,6 +187,7 @@ class JournalRateLimiter(BaseRateLimiter[int]):
                     await self._window.acquire()
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                self.flood_waits += 1
                 if attempt == retries:
                     raise
                 seconds = retry_after_seconds(exc)

@@ -17,6 +17,8 @@ from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.autoexport import schedule_autoexport
 from bot.telegram.backups import schedule_backups
 from bot.telegram.intake import Intake
+from bot.telegram.metrics import Metrics
+from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
 from bot.telegram.services import Services
@@ -39,8 +41,12 @@ async def _serve_webhook(
     settings: Settings,
     stop: asyncio.Event,
     expose: dict[str, object] | None,
+    health: Health,
 ) -> None:
-    """Receive updates by webhook; Telegram hears "200" only after the inbox commit."""
+    """Receive updates by webhook; Telegram hears "200" only after the inbox commit.
+
+    The same port answers GET /healthz.
+    """
     secret = (
         settings.webhook_secret.get_secret_value()
         if settings.webhook_secret is not None
@@ -54,6 +60,7 @@ async def _serve_webhook(
         secret=secret,
         host=settings.webhook_listen,
         port=settings.webhook_port,
+        extra={"/healthz": health.handle},
     )
     await server.start()
     if expose is not None:
@@ -131,18 +138,34 @@ async def run_bot(
         if caught_up:
             log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
-        if own_intake:
-            if settings.webhook_url:
-                await _serve_webhook(app, intake, settings, stop, expose)
+        health = Health(engine, clock, app, intake if own_intake else None)
+        metrics = None
+        if settings.metrics_port is not None:
+            metrics = Metrics(engine, lambda: flood_waits(app, intake))
+            intake.on_handled = metrics.latency.observe
+        ops = OpsServers(settings, health, metrics)
+        await ops.start()
+        if metrics is not None:
+            metrics.attach()
+        if expose is not None:  # tests reach the health and metrics ports through it
+            expose.update(ops=ops, metrics=metrics)
+        try:
+            if own_intake:
+                if settings.webhook_url:
+                    await _serve_webhook(app, intake, settings, stop, expose, health)
+                else:
+                    await intake.run(stop)
             else:
-                await intake.run(stop)
-        else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                allowed_updates=list(ALLOWED_UPDATES), timeout=settings.poll_timeout
-            )
-            await stop.wait()
-            await app.updater.stop()
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    allowed_updates=list(ALLOWED_UPDATES), timeout=settings.poll_timeout
+                )
+                await stop.wait()
+                await app.updater.stop()
+        finally:
+            if metrics is not None:
+                metrics.detach()
+            await ops.stop()
     finally:
         if app.running:
             await app.stop()
