@@ -18,6 +18,7 @@ from bot.emulator import FakeBotAPI
 from bot.exporting import ExportRequest, FrontMatterUnreadable
 from bot.telegram.autoexport import refresh
 from bot.telegram.handlers.export import BadPeriod, parse_request
+from storage.engine import describe
 from tests.conftest import USER
 
 OTHER = 1002
@@ -255,6 +256,7 @@ async def test_an_unreadable_front_matter_template_stops_the_export(
     monkeypatch.setenv("EXPORT_FRONT_MATTER", str(missing))
     args = ["--env-file", str(tmp_path / "absent.env"), "export", "--out", str(tmp_path / "a.md")]
     assert await asyncio.to_thread(main, args) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: EXPORT_FRONT_MATTER: cannot read {missing}")
-    assert err.count("\n") == 1 and not (tmp_path / "a.md").exists()
+    opened, error = capsys.readouterr().err.splitlines()  # which journal, then the one error
+    assert opened == f"database: {describe(db_url)}"
+    assert error.startswith(f"error: EXPORT_FRONT_MATTER: cannot read {missing}")
+    assert not (tmp_path / "a.md").exists()
