@@ -46,9 +46,6 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         [hook.get_secret_value()] if hook else [],
         fmt=settings.log_format,
     )
-    from storage.engine import describe
-
-    print(f"database: {describe(settings.database_url)}", file=sys.stderr)
     from telegram.error import InvalidToken, NetworkError
 
     from storage.engine import DatabaseUnavailable

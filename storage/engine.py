@@ -84,7 +84,7 @@ def open_database(url: str) -> Engine:
     """An engine on an up-to-date schema, or DatabaseUnavailable saying why in one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = describe(url)
     try:
         engine = make_engine(url)
     except OSError as exc:  # the SQLite file's folder cannot be made

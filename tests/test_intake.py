@@ -19,7 +19,7 @@ from bot import texts
 from bot.core.clock import SystemClock
 from bot.emulator import FakeBotAPI
 from bot.telegram.intake import MAX_STARTS
-from storage.engine import make_engine, migrate, session_factory
+from storage.engine import describe, make_engine, migrate, session_factory
 from storage.inbox import Inbox
 from storage.models import InboxUpdate, Note
 from tests.conftest import USER, away
@@ -139,6 +139,7 @@ def test_run_command_stops_cleanly_and_never_logs_the_token(
     assert proc.returncode == 0
     assert time.monotonic() - started < 10
     assert "rizhilu stopped" in err
+    assert f"database: {describe(db_url)}" in err  # which journal it opened, password hidden
     secret = fake.token.split(":", 1)[1]
     assert secret not in err and secret not in out
     assert "Bot API endpoint" in err  # DEBUG logging was really on

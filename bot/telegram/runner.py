@@ -25,7 +25,7 @@ from bot.telegram.services import Services
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
-from storage.engine import open_database, session_factory, sqlite_file
+from storage.engine import describe, open_database, session_factory, sqlite_file
 from storage.inbox import Inbox
 from storage.ledger import Ledger
 from storage.notes import Notes
@@ -93,6 +93,7 @@ async def run_bot(
     """
     stop = stop or asyncio.Event()
     engine = await asyncio.to_thread(open_database, settings.database_url)
+    log.info("database: %s", describe(settings.database_url))  # which journal this is
     held = contextlib.ExitStack()  # `rizhilu restore` refuses while this shared lock is held
     journal_file = sqlite_file(settings.database_url)
     if journal_file is not None and not held.enter_context(
