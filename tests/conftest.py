@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import os
 import time
 import uuid
@@ -41,6 +42,17 @@ def _umask() -> Iterator[None]:
     os.umask(old)
     yield
     os.umask(old)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """`rizhilu run` in-process sets up logging on that test's captured stderr: the next test
+    gets the root logger back (a stale handler writes "Logging error" into its stderr)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

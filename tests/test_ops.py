@@ -75,8 +75,6 @@ def test_the_cli_says_which_database_it_opened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    # an earlier in-process `rizhilu run` leaves a log handler on a closed capture stream
-    monkeypatch.setattr(logging.getLogger(), "handlers", [])
     assert cli(["migrate"], monkeypatch, "sqlite:///data/j.db", tmp_path) == 0
     err = capsys.readouterr().err
     assert err == f"database: SQLite {tmp_path / 'data' / 'j.db'}\n"
