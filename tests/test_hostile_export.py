@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from bot.core.capture import message_notes
 from bot.core.days import DayRange
-from bot.core.export import ExportOptions, render_document
+from bot.core.export import ExportOptions, front_matter, render_document
 from bot.core.frontmatter import clean_front_matter
 from bot.core.journal_doc import parse_journal
 from bot.core.liquid import escape_raw, unwrap_raw
@@ -373,3 +373,13 @@ def test_any_note_is_inert_for_liquid_and_reads_back(texts: list[str]) -> None:
     assert liquid(body) == "\n".join(lines)
     (day,) = parse_journal(out).days
     assert [n.text for n in day.notes] == [n.text for n in notes]
+
+
+def test_a_hostile_title_in_the_default_front_matter_is_plain_quoted_yaml() -> None:
+    fm = front_matter(ExportOptions(), None, date(2021, 4, 8), '\\<script>x: "y" #z')
+    title = next(line for line in fm.split("\n") if line.startswith("title:"))
+    assert title == 'title:      "＜script＞x: ＂y＂ #z"'
+    assert fm.endswith('excerpt_separator: ""\n---\n')
+    # a stored front matter that predates the allow-list is cut down again on export
+    old = front_matter(ExportOptions(), "permalink: /index.html\ntitle: ok", None, "t")
+    assert old == '---\ntitle: ok\nexcerpt_separator: ""\n---\n'
