@@ -6,6 +6,7 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -98,4 +99,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             PRIVATE_NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, notes.unsupported
         )
     )
+    # a button no handler above claims (old or garbage data) is still answered: it stops spinning
+    app.add_handler(CallbackQueryHandler(answer_only))
     app.add_error_handler(errors.on_error)
+
+
+async def answer_only(update: Update, context: object) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()

@@ -16,7 +16,7 @@ from bot.telegram.services import Context, Services, db, services
 
 KIND = "page"  # what the actions table remembers for a page's button
 USED = "page-used"
-_DATA = re.compile(r"pg:([a-z]):(\d{1,7})")
+_DATA = re.compile(r"pg:([a-z]):([0-9]{1,7})")
 ROOM = TELEGRAM_LIMIT - 500  # a page's items; the rest is for its head (a search's words) and tail
 
 

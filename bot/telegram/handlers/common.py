@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Message, Update
 
 from bot.telegram.scheduling import schedule_user
 from bot.telegram.services import Context, Services, db, services
 from storage.users import UserInfo
+
+# what a button's number may be: ASCII digits only (str.isdigit() accepts '²', which int()
+# refuses) and at most 18 of them (a longer one overflows a 64-bit column)
+BUTTON_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def button_number(text: str) -> int | None:
+    """The number a button's data carries, or None when it is not strictly one."""
+    return int(text) if BUTTON_NUMBER.fullmatch(text) else None
 
 
 async def user_of(svc: Services, message: Message) -> UserInfo:

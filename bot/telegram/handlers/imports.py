@@ -108,7 +108,11 @@ async def decide(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None
     svc = services(context)
     preview = query.message
-    if not isinstance(preview, Message):
+    if not isinstance(preview, Message) or query.data not in {"im:go", "im:fix", "im:no"}:
+        await query.answer()
+        return
+    if query.from_user.id != preview.chat_id:
+        # the file was offered to that chat's owner: nobody else imports it (into their journal)
         await query.answer()
         return
     pending = await db(svc.actions.recall, preview.chat_id, preview.message_id, KIND)

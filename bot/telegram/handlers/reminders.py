@@ -12,7 +12,7 @@ from bot.core.days import WEEKDAYS, parse_date
 from bot.core.digest import digest_for, weekly_digest
 from bot.core.periods import parse_iso_week
 from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
-from bot.telegram.handlers.common import sender
+from bot.telegram.handlers.common import button_number, sender
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import (
     local_hhmm,
@@ -116,8 +116,9 @@ async def button(update: Update, context: Context) -> None:
     if user is None or len(parts) < 3:
         await query.answer()
         return
-    if parts[1] == "snooze" and len(parts) == 4 and parts[2].isdigit():
-        minutes = max(1, min(int(parts[2]), 12 * 60))
+    asked = button_number(parts[2])
+    if parts[1] == "snooze" and len(parts) == 4 and asked is not None:
+        minutes = max(1, min(asked, 12 * 60))
         until = snooze_until(svc.clock.now(), minutes)
         user = await db(svc.users.snooze, user.id, until)
         schedule_user(context.application, svc, user)

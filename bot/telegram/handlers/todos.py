@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.telegram.handlers.common import sender
+from bot.telegram.handlers.common import button_number, sender
 from bot.telegram.handlers.search import hit_line
 from bot.telegram.services import Context, Services, db, services
 
@@ -48,12 +48,12 @@ async def tick(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     svc = services(context)
-    raw = query.data.removeprefix("td:")
-    if not raw.isdigit():
+    note_id = button_number(query.data.removeprefix("td:"))
+    if note_id is None:
         await query.answer()
         return
     # only the presser's own notes: set_done_by_id checks the owner
-    done = await db(svc.notes.set_done_by_id, query.from_user.id, int(raw), True)
+    done = await db(svc.notes.set_done_by_id, query.from_user.id, note_id, True)
     await query.answer(texts.TODO_TICKED.format(text=done[:150]) if done else texts.TODO_GONE)
     text, markup = await listing(svc, query.from_user.id)
     await query.edit_message_text(text, reply_markup=markup)  # unchanged: see errors.py
