@@ -67,6 +67,9 @@ UNSUPPORTED = (
     "Nothing was stored."
 )
 EMPTY = "That message has no text to keep. Nothing was stored."
+NOT_AN_IMAGE = (
+    "That file is not a picture I can keep (JPEG, PNG, GIF, WebP or HEIC), so nothing was stored."
+)
 TOO_BIG = "That file is over Telegram's 20 MB download limit, so nothing was stored."
 ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"
 DB_AWAY = (

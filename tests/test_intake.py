@@ -115,7 +115,7 @@ def test_run_command_stops_cleanly_and_never_logs_the_token(
         "POLL_TIMEOUT": "1",
         "MEDIA_DIR": str(tmp_path / "media"),
     }
-    fake.add_file("ph1", b"img")
+    fake.add_file("ph1", b"\xff\xd8\xffimg")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--env-file", str(tmp_path / "none.env"), "run"],
         env=env,

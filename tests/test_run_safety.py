@@ -67,7 +67,7 @@ def test_run_keeps_the_webhook_secret_out_of_the_log_and_its_files_private(
         LOG_LEVEL="DEBUG", WEBHOOK_URL="https://journal.example/hook",
         WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET=secret,
     )  # fmt: skip
-    fake.add_file("ph1", b"img")
+    fake.add_file("ph1", b"\xff\xd8\xffimg")
     proc = rizhilu(tmp_path, env, "run")
     try:
         fake.wait_for(lambda: bool(fake.calls_to("setWebhook")), 30, "start-up")

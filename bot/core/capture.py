@@ -125,6 +125,7 @@ class Image:
     document: bool = False
     file_name: str | None = None
     mime_type: str | None = None
+    extension: str | None = None  # canonical, from the file's own bytes (image_extension)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,37 @@ def media_path(image: Image, day: date) -> str:
     return f"{day:%Y}/{day:%m}/{safe_unique}{_extension(image)}"
 
 
+SNIFF_BYTES = 32  # enough of a file's head for image_extension
+
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
+_HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
+
+
+def image_extension(head: bytes) -> str | None:
+    """The canonical extension of an image judged by its first bytes, or None if not one.
+
+    The sender's name and MIME type are only claims: an SVG or an HTML page declared as an
+    image must not land in MEDIA_DIR (which the site serves) as something a browser runs.
+    """
+    if head.startswith(b"\xff\xd8"):
+        return ".jpg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if head[:6] in {b"GIF87a", b"GIF89a"}:
+        return ".gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIC_BRANDS:
+            return ".heic"
+        if head[8:12] in _HEIF_BRANDS:
+            return ".heif"
+    return None
+
+
 def _extension(image: Image) -> str:
+    if image.extension is not None:
+        return image.extension
     if not image.document:
         return ".jpg"
     if image.file_name and "." in image.file_name:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from pathlib import Path
 
 from telegram import Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot import texts
-from bot.core.capture import Image, MessageFacts, Prefs, Refusal, plan
+from bot.core.capture import MAX_DOWNLOAD, Image, MessageFacts, Prefs, Refusal, plan
 from bot.telegram.convert import entities
 from bot.telegram.handlers.common import user_of
-from bot.telegram.media import download
+from bot.telegram.media import fetch, place, sniff
 from bot.telegram.services import Context, db, services
 from storage.notes import MessageRef
 
@@ -69,13 +71,28 @@ async def capture(update: Update, context: Context) -> None:
     svc = services(context)
     user = await user_of(svc, message)
     prefs = Prefs(user.timezone, svc.settings.day_starts_at, svc.settings.media_url)
-    outcome = plan(facts_of(message, edit=update.edited_message is not None), prefs)
-    if isinstance(outcome, Refusal):
-        if not outcome.quiet:
-            await message.reply_text(refusal_text(outcome))
-        return
-    if outcome.download is not None:
-        await download(context.bot, outcome.download, svc.settings.media_dir)
+    facts = facts_of(message, edit=update.edited_message is not None)
+    fetched: Path | None = None
+    try:
+        image = facts.image
+        if image is not None and (image.size is None or image.size <= MAX_DOWNLOAD):
+            fetched = await fetch(context.bot, image.file_id, svc.settings.media_dir)
+            extension = sniff(fetched)
+            if extension is None:
+                await message.reply_text(texts.NOT_AN_IMAGE)
+                return
+            facts = replace(facts, image=replace(image, extension=extension))
+        outcome = plan(facts, prefs)
+        if isinstance(outcome, Refusal):
+            if not outcome.quiet:
+                await message.reply_text(refusal_text(outcome))
+            return
+        if outcome.download is not None and fetched is not None:
+            place(fetched, svc.settings.media_dir / outcome.download.path)
+            fetched = None
+    finally:
+        if fetched is not None:
+            fetched.unlink(missing_ok=True)
     ref = MessageRef(
         user_id=user.id, chat_id=message.chat_id, message_id=message.message_id, at=outcome.at
     )
