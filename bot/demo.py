@@ -283,12 +283,12 @@ async def converse(chat: Chat, settings: Settings) -> None:
     exposed: dict[str, Any] = {}
     bot = asyncio.create_task(run_bot(settings, SystemClock(), stop, expose=exposed))
     try:
-        while "intake" not in getattr(exposed.get("services"), "extras", {}) or not chat.api.polls:
+        while "services" not in exposed or not chat.api.polls:
             if bot.done():
                 bot.result()
                 raise CliError("the demo bot stopped while starting")
             await asyncio.sleep(0.02)
-        intake = exposed["services"].extras["intake"]
+        intake = exposed["services"].intake
         base = intake.processed  # updates left in a --db journal's inbox are replayed first
         shower = asyncio.create_task(_keep_showing(chat))
         if chat.interactive:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.clock import Clock
 from storage.engine import upsert_insert
 from storage.models import Sent
+
+# "sent" from the claim on; the others say why a claimed message did not (surely) go out
+SentStatus = Literal["sent", "skipped", "done", "blocked", "unknown", "failed"]
 
 
 class Ledger:
@@ -19,7 +23,7 @@ class Ledger:
         self._sessions = sessions
         self._clock = clock
 
-    def claim(self, user_id: int, day: date, kind: str, status: str = "sent") -> bool:
+    def claim(self, user_id: int, day: date, kind: str, status: SentStatus = "sent") -> bool:
         """True for exactly one caller, across restarts and processes.
 
         The row reads "sent" from the start; a send that fails is marked otherwise (or
@@ -37,7 +41,7 @@ class Ledger:
             return inserted is not None
 
     def mark(
-        self, user_id: int, day: date, kind: str, status: str, message_id: int | None = None
+        self, user_id: int, day: date, kind: str, status: SentStatus, message_id: int | None = None
     ) -> None:
         with self._sessions.begin() as s:
             s.execute(

@@ -44,7 +44,7 @@ def sample(metrics: str, name: str) -> float:
 
 async def test_health_and_metrics_in_polling_mode(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot(health_port=0, metrics_port=0, rate_limit=30)
-    await bot.until(lambda: "ops" in bot.exposed and bot.exposed["services"].extras["intake"].alive)
+    await bot.until(lambda: "ops" in bot.exposed and bot.exposed["services"].intake.alive)
     ops = bot.exposed["ops"]
     status, ctype, body = await get(ops.health.port, "/healthz")
     assert (status, ctype) == (200, "application/json")
@@ -85,9 +85,7 @@ async def test_the_webhook_port_answers_healthz(fake: FakeBotAPI, start_bot: Any
     bot = await start_bot(
         webhook_url="https://journal.example/hook", webhook_listen="127.0.0.1", webhook_port=0
     )
-    await bot.until(
-        lambda: "webhook" in bot.exposed and bot.exposed["services"].extras["intake"].alive
-    )
+    await bot.until(lambda: "webhook" in bot.exposed and bot.exposed["services"].intake.alive)
     assert bot.exposed["ops"].health is None and bot.exposed["ops"].metrics is None  # opt-in
     status, _, body = await get(bot.exposed["webhook"].port, "/healthz")
     assert status == 200 and json.loads(body)["intake"]["alive"] is True

@@ -149,8 +149,7 @@ async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, star
     bot = await start_bot()
     svc = bot.exposed["services"]
     svc.notes = away(svc.notes, "add_message", times=2)
-    await bot.until(lambda: "intake" in svc.extras)  # made after "app" is exposed
-    svc.extras["intake"].retry_pause = 0.2
+    svc.intake.retry_pause = 0.2
     fake.send(USER, "written while the database restarts")
     fake.send(USER, "and the next one waits its turn")
     await bot.reacted(2)
@@ -226,8 +225,7 @@ async def test_an_update_that_never_finishes_is_set_aside(
 async def fast_retries(bot: Any) -> tuple[Any, Any]:
     """The services and the intake of a started bot, retrying after 0.01 s instead of 2 s."""
     svc = bot.exposed["services"]
-    await bot.until(lambda: "intake" in svc.extras)
-    intake = svc.extras["intake"]
+    intake = svc.intake
     intake.retry_pause = 0.01
     return svc, intake
 

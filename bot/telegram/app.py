@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
@@ -28,7 +30,7 @@ from bot.telegram.handlers import (
     todos,
 )
 from bot.telegram.ratelimit import JournalRateLimiter, Pace
-from bot.telegram.services import KEY, Services
+from bot.telegram.services import KEY, App, Services
 
 COMMANDS = [BotCommand(command, description) for command, description in texts.COMMANDS]
 
@@ -44,14 +46,14 @@ PRIVATE_EDIT = filters.UpdateType.EDITED_MESSAGE
 IMAGES = filters.PHOTO | filters.Document.IMAGE
 
 
-async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def post_init(app: App) -> None:
     await app.bot.set_my_commands(COMMANDS)
 
 
-def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = None) -> App:
     """The Application; with own_intake PTB's updater is off and the inbox feeds updates."""
     settings = svc.settings
-    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(settings.token())
         .base_url(settings.telegram_base_url)
@@ -69,7 +71,7 @@ def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = No
     return app
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     """Every handler, in the order they are tried."""
     app.add_handler(TypeHandler(Update, access.gatekeeper), group=-1)
     cmd = [

@@ -31,11 +31,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application
 
 from bot import texts
 from bot.telegram.ratelimit import retry_after_seconds
-from bot.telegram.services import KEY, Services, db
+from bot.telegram.services import KEY, App, Services, db
 from storage.engine import is_transient, one_line
 from storage.inbox import Inbox, Pending
 
@@ -118,7 +117,7 @@ class Intake:
 
     def __init__(
         self,
-        app: Application,  # type: ignore[type-arg]
+        app: App,
         inbox: Inbox,
         *,
         allowed_updates: list[str],

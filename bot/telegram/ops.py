@@ -8,13 +8,13 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine
-from telegram.ext import Application
 
 from bot.core.clock import Clock
 from bot.settings import Settings
 from bot.telegram.httpd import HttpServer, Request, Response
 from bot.telegram.intake import Intake
 from bot.telegram.metrics import Metrics
+from bot.telegram.services import App
 from storage import stats
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Health:
         self,
         engine: Engine,
         clock: Clock,
-        app: Application,  # type: ignore[type-arg]
+        app: App,
         intake: Intake | None,
     ) -> None:
         self._engine = engine
@@ -82,7 +82,7 @@ class Health:
 
 
 def flood_waits(
-    app: Application,  # type: ignore[type-arg]
+    app: App,
     intake: Intake,
 ) -> int:
     """429 answers so far: to sends (the rate limiter's retries) and to getUpdates."""

@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import texts
 from bot.core.chunks import TELEGRAM_LIMIT
-from bot.telegram.services import Context, Services, db, services
+from bot.telegram.services import App, Context, Services, db, services
 
 KIND = "page"  # what the actions table remembers for a page's button
 USED = "page-used"
@@ -65,7 +65,7 @@ async def send_page(
         await db(svc.actions.remember, sent.chat_id, sent.message_id, KIND, remembered)
 
 
-def register(app: Application, builders: dict[str, Builder]) -> None:  # type: ignore[type-arg]
+def register(app: App, builders: dict[str, Builder]) -> None:
     """Answer every "More" press: the next page as a new message, the button taken off."""
 
     async def more(update: Update, context: Context) -> None:

@@ -8,8 +8,6 @@ import logging
 import secrets
 import signal
 
-from telegram.ext import Application
-
 from bot.core.clock import Clock
 from bot.logs import redact
 from bot.settings import Settings
@@ -21,7 +19,7 @@ from bot.telegram.metrics import Metrics
 from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
-from bot.telegram.services import Services
+from bot.telegram.services import App, Services
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
@@ -36,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 async def _serve_webhook(
-    app: Application,  # type: ignore[type-arg]
+    app: App,
     intake: Intake,
     settings: Settings,
     stop: asyncio.Event,
@@ -110,10 +108,19 @@ async def run_bot(
         actions=Actions(sessions, clock),
         ledger=Ledger(sessions, clock),
         engine=engine,
-        extras={},
     )
     own_intake = settings.intake == "inbox"
     app = build_application(svc, own_intake=own_intake, pace=pace)
+    intake = Intake(
+        app,
+        Inbox(sessions, clock),
+        allowed_updates=list(ALLOWED_UPDATES),
+        poll_timeout=settings.poll_timeout,
+    )
+    # in the services before the app runs: the first handler to find the database away
+    # hands its update back to the intake (and a test that sees the services sees both)
+    svc.app = app
+    svc.intake = intake if own_intake else None
     loop = asyncio.get_running_loop()
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -122,15 +129,6 @@ async def run_bot(
         await app.initialize()
         await post_init(app)  # run_polling would call it; we drive the Application ourselves
         await app.start()
-        svc.extras["app"] = app
-        intake = Intake(
-            app,
-            Inbox(sessions, clock),
-            allowed_updates=list(ALLOWED_UPDATES),
-            poll_timeout=settings.poll_timeout,
-        )
-        if own_intake:  # before `expose`: a test that sees the app reaches the intake too
-            svc.extras["intake"] = intake
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
         caught_up = await rebuild(app, svc)

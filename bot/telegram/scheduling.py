@@ -7,17 +7,16 @@ restarts, APScheduler's double run on a DST fall-back day, and several processes
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, Literal
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application, Job
+from telegram.ext import Job
 
 from bot import texts
 from bot.core.days import journal_day, parse_hhmm, zone
@@ -29,26 +28,24 @@ from bot.core.reminders import (
     reminder_text,
     should_skip,
 )
-from bot.telegram.services import KEY, Context, Services, db
+from bot.telegram.services import KEY, App, Context, Services, db
 from storage.engine import is_transient
 from storage.users import UserInfo
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=30)
-JOBS_IN_FLIGHT = 8
-App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+# what became of a due reminder or digest: sent, or why not
+Outcome = Literal[
+    "sent", "already", "no-chat", "done", "skipped", "blocked", "unknown", "retry", "failed"
+]
 
 
 @dataclass
-class _Scheduled:
+class Scheduled:
+    """A user's jobs, and what they were made from (a change reschedules them)."""
+
     signature: tuple[Any, ...]
     jobs: list[Job[Any]]
-
-
-def _registry(svc: Services) -> dict[int, _Scheduled]:
-    reg = svc.extras.setdefault("jobs", {})
-    assert isinstance(reg, dict)
-    return reg
 
 
 def _signature(user: UserInfo) -> tuple[Any, ...]:
@@ -73,7 +70,7 @@ def buttons(day: date) -> InlineKeyboardMarkup:
 
 def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = False) -> None:
     """(Re)create the user's jobs; a no-op when nothing they depend on changed."""
-    reg = _registry(svc)
+    reg = svc.jobs
     current = reg.get(user.id)
     signature = _signature(user)
     if current is not None and current.signature == signature and not force:
@@ -115,7 +112,7 @@ def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = Fals
             # a delay from the injected clock, so the job and the decision agree on "now"
             delay = user.snoozed_until - now
             jobs.append(jq.run_once(snooze_job, delay, name=f"snooze:{user.id}", data=user.id))
-    reg[user.id] = _Scheduled(signature, jobs)
+    reg[user.id] = Scheduled(signature, jobs)
 
 
 async def rebuild(app: App, svc: Services) -> int:
@@ -129,9 +126,9 @@ async def rebuild(app: App, svc: Services) -> int:
     return sent
 
 
-async def catch_up(app: App, svc: Services, user: UserInfo) -> list[str]:
+async def catch_up(app: App, svc: Services, user: UserInfo) -> list[Outcome]:
     """Send whatever is due now (within the grace) and not yet sent."""
-    results = []
+    results: list[Outcome] = []
     for check in (check_reminder, check_snooze, check_digest):
         result = await check(app, svc, user)
         if result is not None:
@@ -153,7 +150,7 @@ async def deliver(
     markup: InlineKeyboardMarkup | None = None,
     *,
     claimed: bool = False,
-) -> str:
+) -> Outcome:
     """Claim the ledger entry (unless the caller did), send, record the outcome."""
     if user.chat_id is None:
         return "no-chat"
@@ -184,7 +181,7 @@ async def deliver(
     return "sent"
 
 
-async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
+async def check_reminder(app: App, svc: Services, user: UserInfo) -> Outcome | None:
     if user.blocked or not user.reminder_time:
         return None
     now = svc.clock.now()
@@ -204,7 +201,7 @@ async def check_reminder(app: App, svc: Services, user: UserInfo) -> str | None:
 
 def _prepare_nudge(
     svc: Services, user: UserInfo, day: date, kind: str, mode: str
-) -> tuple[str, int]:
+) -> tuple[Outcome | Literal["claimed"], int]:
     """Blocking, one trip off the loop: done already? how many notes? then claim the send.
 
     "claimed" means this caller must send it; anything else is why not. A user with no
@@ -223,7 +220,7 @@ def _prepare_nudge(
     return "claimed", count
 
 
-async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
+async def check_snooze(app: App, svc: Services, user: UserInfo) -> Outcome | None:
     until = user.snoozed_until
     if user.blocked or until is None or not due_snooze(until, svc.clock.now(), _grace(svc)):
         return None
@@ -241,7 +238,7 @@ async def check_snooze(app: App, svc: Services, user: UserInfo) -> str | None:
     return result
 
 
-async def check_digest(app: App, svc: Services, user: UserInfo) -> str | None:
+async def check_digest(app: App, svc: Services, user: UserInfo) -> Outcome | None:
     if user.blocked or not user.digest_time or user.digest_weekday is None:
         return None
     due = due_daily(
@@ -263,12 +260,8 @@ def _user_id(data: object) -> int:
 async def _run(context: Context, check: Any) -> None:
     svc = context.application.bot_data[KEY]
     assert isinstance(svc, Services) and context.job is not None
-    # thousands of reminders due in one minute wait here, not as thousands of tasks in
-    # the thread pool and the limiter: a congested loop lets paced requests out in
-    # bunches, and a bunch crosses Telegram's per-second limit
-    slots = svc.extras.setdefault("job_slots", asyncio.Semaphore(JOBS_IN_FLIGHT))
     user_id = _user_id(context.job.data)
-    async with slots:
+    async with svc.job_slots:
         try:
             user = await db(svc.users.get, user_id)
             if user is not None:

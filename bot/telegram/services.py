@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
 
 from sqlalchemy import Engine
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
@@ -21,8 +21,13 @@ from storage.notes import Notes
 from storage.reader import Reader
 from storage.users import UserInfo, Users
 
+if TYPE_CHECKING:  # both import this module
+    from bot.telegram.intake import Intake
+    from bot.telegram.scheduling import Scheduled
+
 P = ParamSpec("P")
 R = TypeVar("R")
+JOBS_IN_FLIGHT = 8
 
 
 @dataclass
@@ -37,14 +42,23 @@ class Services:
     actions: Actions
     ledger: Ledger
     engine: Engine
-    extras: dict[str, Any]
+    app: App | None = None  # built from these services, so set right after
+    intake: Intake | None = None  # with INTAKE=inbox: where a handler's failed update waits
+    jobs: dict[int, Scheduled] = field(default_factory=dict)  # each user's reminder jobs
+    # thousands of reminders due in one minute wait here, not as thousands of tasks in
+    # the thread pool and the limiter: a congested loop lets paced requests out in
+    # bunches, and a bunch crosses Telegram's per-second limit
+    job_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(JOBS_IN_FLIGHT))
     parse_limits: Limits = BOT_LIMITS  # for files parsed in a worker process (bot.worker)
 
     def today(self, user: UserInfo) -> date:
         return journal_day(self.clock.now(), zone(user.timezone), self.settings.day_starts_at)
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+# PTB types an Application by six parameters that its builder and the callback contexts
+# each narrow differently; one alias for all of them
+App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 KEY = "rizhilu.services"
 

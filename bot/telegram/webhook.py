@@ -12,10 +12,9 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-from telegram.ext import Application
-
 from bot.telegram.httpd import Handler, HttpServer, Request, Response
 from bot.telegram.intake import Intake
+from bot.telegram.services import App
 from storage.engine import is_transient
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class WebhookServer:
 
     def __init__(
         self,
-        app: Application,  # type: ignore[type-arg]
+        app: App,
         intake: Intake,
         *,
         url: str,

@@ -36,9 +36,8 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
         svc.settings.timezone,
         reminder.strftime("%H:%M") if reminder else None,
     )
-    app = svc.extras.get("app")
-    if app is not None:
-        schedule_user(app, svc, user)
+    if svc.app is not None:
+        schedule_user(svc.app, svc, user)
     return user
 
 

@@ -24,7 +24,7 @@ async def on_error(update: object, context: Context) -> None:
         # message too old (48 h) or gone: the action itself was done, only the edit was not
         log.debug("edit skipped: %s", context.error)
         return
-    intake = services(context).extras.get("intake")
+    intake = services(context).intake
     if (
         intake is not None
         and context.error is not None

@@ -7,19 +7,19 @@ import tempfile
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import texts
 from bot.core.export import Format, Order, Split
 from bot.core.periods import parse_period
 from bot.exporting import ExportRequest, FrontMatterUnreadable, NoJournal, write_export
 from bot.telegram.handlers.common import sender
-from bot.telegram.services import Context, db
+from bot.telegram.services import App, Context, db
 
 log = logging.getLogger(__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("export", export, filters=filters.UpdateType.MESSAGE))
 
 

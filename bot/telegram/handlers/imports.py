@@ -6,13 +6,13 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, ExtBot, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ExtBot, MessageHandler, filters
 
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD
 from bot.core.journal_doc import ParsedJournal
 from bot.telegram.handlers.common import sender
-from bot.telegram.services import Context, Services, db, services
+from bot.telegram.services import App, Context, Services, db, services
 from bot.worker import Refused, parse_journal_file
 from storage import bulk_import
 
@@ -26,7 +26,7 @@ JOURNAL_FILES = (
 )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & JOURNAL_FILES, offer))
     app.add_handler(CallbackQueryHandler(decide, pattern=r"^im:"))
 

@@ -8,7 +8,7 @@ import html
 from datetime import date
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import texts
 from bot.core.days import WEEKDAYS, format_date
@@ -30,14 +30,14 @@ from bot.core.view import day_html
 from bot.telegram.handlers.common import sender
 from bot.telegram.paging import Page, fit, send_page
 from bot.telegram.replies import send_long, send_rich
-from bot.telegram.services import Context, Services, db
+from bot.telegram.services import App, Context, Services, db
 from storage.lookback import Lookback
 
 TAG_PAGE = 15  # notes per page of /tag
 TAG = "t"  # the paging kind of /tag
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     for name, callback in (
         ("tags", tags),
         ("tag", tag),

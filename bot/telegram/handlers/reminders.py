@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
 from bot.core.days import WEEKDAYS, parse_date
@@ -19,10 +19,10 @@ from bot.telegram.scheduling import (
     schedule_user,
     snooze_until,
 )
-from bot.telegram.services import Context, db, services
+from bot.telegram.services import App, Context, db, services
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("remind", remind, filters=new))
     app.add_handler(CommandHandler("digest", digest, filters=new))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import texts
 from bot.core.chunks import clip
 from bot.core.mdparser import unescape
 from bot.telegram.handlers.common import sender
 from bot.telegram.paging import Page, fit, send_page
-from bot.telegram.services import Context, Services, db
+from bot.telegram.services import App, Context, Services, db
 from storage.reader import Hit
 
 SHOWN = 20
@@ -66,5 +66,5 @@ async def search(update: Update, context: Context) -> None:
     await send_page(message, svc, SEARCH, arg, await page(svc, user.id, arg, 0))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("search", search, filters=filters.UpdateType.MESSAGE))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
 from bot.telegram.handlers.common import button_number, sender
 from bot.telegram.handlers.search import hit_line
-from bot.telegram.services import Context, Services, db, services
+from bot.telegram.services import App, Context, Services, db, services
 
 SHOWN = 10
 PER_ROW = 5
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("todo", todo, filters=filters.UpdateType.MESSAGE))
     app.add_handler(CallbackQueryHandler(tick, pattern=r"^td:"))
 
