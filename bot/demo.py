@@ -45,18 +45,24 @@ class BadLine(Exception):
 
 @dataclass(frozen=True)
 class Say:
+    """A new message (a reply when `reply_to` names one of the user's messages)."""
+
     text: str
     reply_to: int | None = None
 
 
 @dataclass(frozen=True)
 class Edit:
+    """The user's message [number] edited to `text`."""
+
     number: int
     text: str
 
 
 @dataclass(frozen=True)
 class Upload:
+    """A picture or a file sent from this computer."""
+
     kind: Literal["photo", "file"]
     path: Path
     caption: str
@@ -64,6 +70,8 @@ class Upload:
 
 @dataclass(frozen=True)
 class Press:
+    """A press of the button shown as [press number]."""
+
     number: int
 
 
