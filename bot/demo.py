@@ -150,8 +150,8 @@ def local_zone() -> str:
 
 
 class Lines:
-    """Lines from standard input, read on a daemon thread only when asked for (so a prompt
-    shows after the bot's answers), and one that never blocks the exit."""
+    """Lines from standard input, read on a daemon thread only when asked for (so the prompt
+    shows after the bot's answers); a daemon thread, so a pending read never blocks the exit."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interactive: bool) -> None:
         self._loop = loop

@@ -14,9 +14,9 @@ from bot.core.reminders import BadTime, parse_time_of_day
 from bot.core.sanitize import neutralize
 from bot.core.tags import find_tags
 from bot.core.view import MAX_PARSED_NOTE, note_html, plain
+from bot.emulator import FakeBotAPI
 from bot.worker import BOT_LIMITS, Limits, Refused, parse_journal_file, run_bounded
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 from tests.test_e2e_import import send_file
 from tests.test_export_import import sample_text
 
