@@ -18,7 +18,7 @@ from bot.core.capture import message_notes
 from bot.core.clock import FixedClock
 from bot.emulator import FakeBotAPI
 from storage.backup import RestoreError, backup_into, journal_lock, restore
-from storage.engine import make_engine, migrate, session_factory
+from storage.engine import MIGRATIONS, SCHEMA_HEAD, make_engine, migrate, session_factory
 from storage.notes import MessageRef
 from storage.tables import notes
 from tests.conftest import USER, Repos, repositories
@@ -204,3 +204,28 @@ async def test_the_bot_backs_up_every_day_and_keeps_the_newest(
     bot = await start_bot(clock=clock, backup_dir=str(folder), backup_keep=2)
     (job,) = bot.exposed["app"].job_queue.get_jobs_by_name("backup")
     assert job.next_t - datetime.now(UTC) > timedelta(hours=23)
+
+
+def test_restore_brings_an_older_backup_up_to_date_into_a_new_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    old = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{old}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")  # a journal from the first release
+    engine.dispose()
+    fresh = tmp_path / "new" / "journal.db"  # a new machine: no journal yet
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{fresh}")
+    assert main(["--env-file", str(tmp_path / "absent.env"), "restore", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert "restored" in out and "kept as" not in out
+    check = make_engine(f"sqlite:///{fresh}")
+    with check.connect() as c:
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == SCHEMA_HEAD
+    check.dispose()
