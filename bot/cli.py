@@ -238,4 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m bot.cli` runs this file as __main__, a second copy of the module: the
+    # subcommands raise bot.cli.CliError, which only the real module's main() catches
+    from bot.cli import main as real_main
+
+    sys.exit(real_main())

@@ -333,6 +333,7 @@ async def _keep_showing(chat: Chat) -> None:
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
+    from storage.engine import DatabaseUnavailable
 
     interactive = sys.stdin.isatty()
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -341,7 +342,10 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         if args.db is not None:
             database = Path(args.db).expanduser().resolve()
-            database.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CliError(f"cannot use --db {args.db}: {exc.strerror or exc}") from None
         else:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rizhilu-demo-"))
             database = Path(tmp) / "journal.db"
@@ -359,6 +363,8 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         chat = Chat(api, Path(args.files), interactive=interactive, color=color)
         try:
             asyncio.run(converse(chat, demo))
+        except DatabaseUnavailable as exc:
+            raise CliError(f"cannot open the database {exc}") from None
         except KeyboardInterrupt:
             print()
     return 0

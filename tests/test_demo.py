@@ -131,3 +131,13 @@ def test_html_shows_as_terminal_styles_or_plain_text() -> None:
     styled = show_html(html, color=True)
     assert "\x1b[1mThu 2021-4-8\x1b[0m" in styled
     assert styled.endswith("\x1b[0m")
+
+
+def test_a_journal_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.db").write_bytes(b"not a database" * 100)
+    (tmp_path / "file").write_text("")
+    for db, why in [("bad.db", "file is not a database"), ("file/x.db", "cannot use --db")]:
+        done = demo(tmp_path, "hello\n", "--db", db)
+        assert done.returncode == 2, done.stderr
+        assert why in done.stderr and "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1
