@@ -158,7 +158,33 @@ def defang_line(line: str) -> str:
     return "".join(out)
 
 
+_FENCE_LINE = re.compile(r"( {0,3}(`{3,}|~{3,})[ \t]*+)(.*)")
+
+
+def _kramdown_fences(lines: list[str]) -> list[str]:
+    """Each fence's info string cut to its first word, as kramdown requires.
+
+    markdown-it opens a fence at "~~~a b"; kramdown does not, and reads its body as markdown:
+    a body the sanitizer skipped as code would be live there.
+    """
+    out = list(lines)
+    fence: str | None = None
+    for i, (line, fenced) in enumerate(zip(lines, in_fences(lines), strict=True)):
+        m = _FENCE_LINE.fullmatch(line)
+        if not fenced or m is None:
+            continue
+        if fence is None:
+            fence = m.group(2)
+            words = m.group(3).split()
+            if len(words) > 1:
+                out[i] = m.group(1) + words[0]
+        elif m.group(2)[0] == fence[0] and len(m.group(2)) >= len(fence) and not m.group(3).strip():
+            fence = None
+    return out
+
+
 def _defang(lines: list[str]) -> list[str]:
+    lines = _kramdown_fences(lines)
     return [
         line if fenced or not _SUSPECT.search(line) else defang_line(line)
         for line, fenced in zip(lines, in_fences(lines), strict=True)
