@@ -241,7 +241,9 @@ class Notes:
                 pass
             elif root.deleted_at is not None:
                 return Stored("missing")
-            elif (root.edited_at or root.sent_at or root.created_at) >= ref.at:
+            elif (root.edited_at or root.sent_at or root.created_at) > ref.at:
+                # equal times (Telegram's dates are whole seconds): updates arrive in order,
+                # so the later arrival is the later edit and wins
                 return Stored("stale", note_id=root.id)
             elif not drafts:
                 return Stored("empty", note_id=root.id)

@@ -232,6 +232,16 @@ def _extension(image: Image) -> str:
     return "." + (re.sub(r"[^a-z0-9]", "", subtype)[:5] or "img")
 
 
+# nothing a reader can see: whitespace, zero-width space/joiners, word joiner, BOM and
+# variation selectors (a message of them alone would be stored as an invisible bullet)
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\U000e0100-\U000e01ef]*+")
+
+
+def visible(text: str) -> bool:
+    """Whether the text shows anything at all."""
+    return _INVISIBLE.fullmatch(text) is None
+
+
 def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
     """Everything capture decides, in one place: the day, the notes, and whether to store at all.
 
@@ -251,7 +261,7 @@ def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
             return Refusal("future", quiet, day=backdate.day)
         day = backdate.day
         text, ents = strip_prefix(text, ents, backdate)
-    drafts = message_notes(text, ents) if text.strip() else []
+    drafts = message_notes(text, ents) if visible(text) else []
     download = None
     if facts.image is not None:
         if facts.image.size is not None and facts.image.size > MAX_DOWNLOAD:
