@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def targets(svc: Services) -> dict[int, Path]:
     """Which user's journal goes to which file. Blocking (reads the users)."""
     template = svc.settings.export_path
-    users = [u.id for u in svc.users.all()]
+    users = [u.id for u in svc.users.all() if svc.settings.allowed_user_ids.allows(u.id)]
     if "{user}" in template:
         return {uid: Path(template.replace("{user}", str(uid))) for uid in users}
     if len(users) > 1:

@@ -86,7 +86,9 @@ def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = Fals
         "misfire_grace_time": svc.settings.reminder_grace_minutes * 60,
         "coalesce": True,
     }
-    if not user.blocked and user.chat_id is not None:
+    # no job for someone no longer in ALLOWED_USER_IDS: their rows stay, their reminders stop
+    allowed = svc.settings.allowed_user_ids.allows(user.id)
+    if allowed and not user.blocked and user.chat_id is not None:
         tz = zone(user.timezone)
         if user.reminder_time:
             at = parse_hhmm(user.reminder_time).replace(tzinfo=tz)
@@ -122,6 +124,8 @@ async def rebuild(app: App, svc: Services) -> int:
         schedule_user(app, svc, user, force=True)
     sent = 0
     for user in users:
+        if not svc.settings.allowed_user_ids.allows(user.id):
+            continue
         sent += len([r for r in await catch_up(app, svc, user) if r == "sent"])
     return sent
 
