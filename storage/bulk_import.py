@@ -27,6 +27,17 @@ from storage.tables import new_user
 from storage.tables import notes as N
 from storage.tables import users as U
 
+KEY_LENGTH = 64  # entries.key is VARCHAR(64): PostgreSQL refuses a longer one
+
+
+def section_key(title: str) -> str:
+    """A section's entry key: its title, or for a long title its start and a stable hash."""
+    key = f"s:{title}"
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(title.encode("utf-8")).hexdigest()[:20]
+    return f"s:{title[:40]}~{digest}"
+
 
 @dataclass
 class ImportReport:
@@ -106,7 +117,7 @@ def import_journal(
     entries: dict[str, dict[str, object]] = {}
     rows: list[_Row] = []
     for pos, section in enumerate(parsed.sections):
-        key = f"s:{section.title or ''}"
+        key = section_key(section.title or "")
         entries[key] = dict(kind="section", key=key, start_date=None, end_date=None,
                             title=section.title, level=section.level, position=pos)  # fmt: skip
         rows.extend(_flatten(key, key, section.notes))
