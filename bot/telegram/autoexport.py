@@ -36,22 +36,35 @@ def refresh(svc: Services) -> int:
     """
     written = 0
     for user_id, path in targets(svc).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".rizhilu-", suffix=".md")
-        os.close(fd)
-        tmp = Path(tmp_name)
+        # one user's folder or journal must not stop the others' exports
         try:
-            days = write_export(svc.engine, svc.settings, ExportRequest(user_id), tmp).days
-            new = tmp.read_bytes()
-            if days == 0 or (path.exists() and path.read_bytes() == new):
-                continue
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            written += 1
-        finally:
-            tmp.unlink(missing_ok=True)
+            written += _refresh_one(svc, user_id, path)
+        except ExportError:
+            raise  # the settings' fault (a bad template): every user's export, the job reports it
+        except OSError as exc:  # this user's file: a read-only folder, a directory in the way
+            log.error("EXPORT_PATH: could not write the export of user %s: %s", user_id, exc)
+        except Exception:
+            log.exception("EXPORT_PATH: could not write the export of user %s", user_id)
     return written
+
+
+def _refresh_one(svc: Services, user_id: int, path: Path) -> int:
+    """Rewrite one user's export if it changed; 1 when the file was written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".rizhilu-", suffix=".md")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        days = write_export(svc.engine, svc.settings, ExportRequest(user_id), tmp).days
+        new = tmp.read_bytes()
+        if days == 0 or (path.exists() and path.read_bytes() == new):
+            return 0
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return 1
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 async def export_job(context: Context) -> None:
