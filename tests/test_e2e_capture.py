@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot import texts
 from bot.emulator import FakeBotAPI
@@ -277,6 +280,52 @@ async def test_flood_control_is_waited_out_and_retried(fake: FakeBotAPI, start_b
     assert attempts[0].params.get("_failed") == 429 and "_failed" not in attempts[-1].params
     assert attempts[-1].at - attempts[0].at >= 1.0  # waited as told before retrying
     assert texts.ERROR not in fake.sent_texts()
+
+
+async def test_a_reaction_does_not_queue_behind_a_fan_out(fake: FakeBotAPI, start_bot: Any) -> None:
+    # reminders going out to 150 chats fill the 30/s window for five seconds; a note's ✍
+    # has its own budget and goes out among the first of them, not after them all
+    bot = await start_bot(rate_limit=30)
+    app = bot.exposed["app"]
+    fan_out = [asyncio.create_task(app.bot.send_message(5000 + i, "reminder")) for i in range(150)]
+    try:
+        await bot.until(lambda: len(fake.calls_to("sendMessage")) >= 1)
+        fake.send(USER, "written during the fan-out")
+        await bot.reacted(1)
+        reaction = next(i for i, c in enumerate(fake.calls) if c.method == "setMessageReaction")
+        sent_before = sum(c.method == "sendMessage" for c in fake.calls[:reaction])
+        assert sent_before <= 60  # two seconds' worth: it did not wait for the other 90
+    finally:
+        for task in fan_out:
+            task.cancel()
+        await asyncio.gather(*fan_out, return_exceptions=True)
+
+
+@pytest.mark.parametrize("rate_limit", [0, 30])
+async def test_a_429_on_a_reaction_is_retried_and_set_once(
+    fake: FakeBotAPI, start_bot: Any, rate_limit: int
+) -> None:
+    bot = await start_bot(rate_limit=rate_limit)
+    fake.fail("setMessageReaction", 429, "Too Many Requests: retry after 1", retry_after=1)
+    first = fake.send(USER, "first")
+    second = fake.send(USER, "second")  # not held up by the first one's pause
+    await bot.until(lambda: sum("_failed" not in c.params for c in reactions(fake)) >= 2)
+    await bot.stop()
+    calls = reactions(fake)
+    assert [c.params.get("_failed") for c in calls].count(429) == 1
+    set_on = [int(c.params["message_id"]) for c in calls if "_failed" not in c.params]
+    assert sorted(set_on) == sorted([first["message_id"], second["message_id"]])
+    failed = next(c for c in calls if "_failed" in c.params)
+    retried = next(
+        c
+        for c in calls
+        if "_failed" not in c.params and c.params["message_id"] == failed.params["message_id"]
+    )
+    assert retried.at - failed.at >= 1.0  # waited as told
+
+
+def reactions(fake: FakeBotAPI) -> list[Any]:
+    return fake.calls_to("setMessageReaction")
 
 
 async def test_an_edit_can_move_a_note_to_another_day(fake: FakeBotAPI, start_bot: Any) -> None:

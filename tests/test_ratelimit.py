@@ -164,3 +164,14 @@ async def test_a_private_chat_waits_a_second_between_sends() -> None:
     for _ in range(3):
         await _send(limiter, send, 7)
     assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(starts))
+
+
+async def test_reactions_do_not_wait_in_the_broadcast_window() -> None:
+    pace = FakePace()
+    limiter = JournalRateLimiter(1, pace=pace)
+    await _send(limiter, _Calls(), 7)  # this second's one broadcast send
+    before = pace.monotonic()
+    assert await _send(limiter, _Calls(), 8, "setMessageReaction") is True
+    assert pace.monotonic() == before
+    await _send(limiter, _Calls(), 9)
+    assert pace.monotonic() - before >= 0.9  # sends still keep to theirs

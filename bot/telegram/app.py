@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.telegram import paging
+from bot.telegram.acks import Acks
 from bot.telegram.handlers import (
     access,
     commands,
@@ -67,6 +68,7 @@ def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = No
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data[KEY] = svc
+    svc.acks = Acks(app.bot)
     register(app)
     return app
 

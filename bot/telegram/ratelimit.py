@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 # Telegram: about 20 messages a minute in one group
 GROUP_PER_MINUTE = 20
+# Reactions are not broadcast messages and Telegram states no overall limit for them: their
+# own window, so a note's ✍ never queues behind a reminder fan-out (and none is unbounded)
+REACTIONS_PER_SECOND = 1000
+REACTION = "setMessageReaction"
 
 
 class Pace(Protocol):
@@ -127,7 +131,8 @@ class JournalRateLimiter(BaseRateLimiter[int]):
     """Overall pace, one send a second per private chat, 20 a minute per group, 429 retries.
 
     Reactions are not paced per chat: they are how every note is acknowledged, and a burst
-    of notes must not queue behind each other.
+    of notes must not queue behind each other. Nor do they share the overall window with
+    sends: they have their own, and a 429 on a reaction pauses only reactions.
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class JournalRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self._pace = pace or LoopPace()
         self._window = window_for(overall_per_second, pace=self._pace)
+        self._reactions = window_for(REACTIONS_PER_SECOND, pace=self._pace)
         self._retries = max_retries
         self._chats: dict[int | str, Bucket] = {}
         self.flood_waits = 0  # 429 answers, for the metrics
@@ -178,20 +184,22 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         retries = self._retries if rate_limit_args is None else rate_limit_args
         chat_limiter = self._chat_limiter(endpoint, data)
         counted = "chat_id" in data  # like Telegram: getMe, getUpdates and files are free
+        window = self._reactions if endpoint == REACTION else self._window
         for attempt in range(retries + 1):
             try:
                 # the chat's pace first, so a chat that must wait does not hold up the queue
                 if chat_limiter is not None:
                     await chat_limiter.acquire()
                 if counted:
-                    await self._window.acquire()
+                    await window.acquire()
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 self.flood_waits += 1
+                seconds = retry_after_seconds(exc)
+                # paused even when giving up: whoever sends next must wait as told too
+                window.pause(seconds + 0.1)
                 if attempt == retries:
                     raise
-                seconds = retry_after_seconds(exc)
-                self._window.pause(seconds + 0.1)
                 log.warning("flood control: pausing sends for %.0f s, then retrying", seconds)
         raise AssertionError("unreachable")
 

@@ -19,7 +19,7 @@ from bot.telegram.metrics import Metrics
 from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
-from bot.telegram.services import App, Services
+from bot.telegram.services import App, Services, acks
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
@@ -167,7 +167,8 @@ async def run_bot(
             await ops.stop()
     finally:
         if app.running:
-            await app.stop()
+            await app.stop()  # the stock updater handles what it queued in here
+        await acks(svc).drain()  # so users (and tests) still see the last ✍
         await app.shutdown()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
 from bot.settings import Settings
+from bot.telegram.acks import Acks
 from bot.worker import BOT_LIMITS, Limits
 from storage.actions import Actions
 from storage.ledger import Ledger
@@ -44,6 +45,7 @@ class Services:
     engine: Engine
     app: App | None = None  # built from these services, so set right after
     intake: Intake | None = None  # with INTAKE=inbox: where a handler's failed update waits
+    acks: Acks | None = None  # the ✍ reactions on their way (set with the app)
     jobs: dict[int, Scheduled] = field(default_factory=dict)  # each user's reminder jobs
     # thousands of reminders due in one minute wait here, not as thousands of tasks in
     # the thread pool and the limiter: a congested loop lets paced requests out in
@@ -68,6 +70,12 @@ def services(context: Context) -> Services:
     svc = context.application.bot_data[KEY]
     assert isinstance(svc, Services)
     return svc
+
+
+def acks(svc: Services) -> Acks:
+    """The reactions in flight (set up with the Application)."""
+    assert svc.acks is not None
+    return svc.acks
 
 
 async def db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -6,19 +6,17 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from telegram import Message, ReactionTypeEmoji, Update
-from telegram.error import TelegramError
+from telegram import Message, Update
 
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD, Image, MessageFacts, Prefs, Refusal, plan
 from bot.telegram.convert import entities
 from bot.telegram.handlers.common import user_of
 from bot.telegram.media import fetch, place, sniff
-from bot.telegram.services import Context, db, services
+from bot.telegram.services import Context, acks, db, services
 from storage.notes import MessageRef
 
 log = logging.getLogger(__name__)
-ACK = "✍"
 
 
 def _image(message: Message) -> Image | None:
@@ -64,7 +62,11 @@ def refusal_text(refusal: Refusal) -> str:
 
 
 async def capture(update: Update, context: Context) -> None:
-    """A new message or an edit: store it, then acknowledge with a reaction."""
+    """A new message or an edit: store it, then acknowledge with a reaction.
+
+    The reaction goes out in the background once the note is committed: the next
+    update does not wait for it (nor for the rate limiter's queue).
+    """
     message = update.effective_message
     if message is None or message.from_user is None:
         return
@@ -111,15 +113,7 @@ async def capture(update: Update, context: Context) -> None:
         )
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
-        await acknowledge(message)
-
-
-async def acknowledge(message: Message) -> None:
-    """React on the message; quietly skip chats where reactions are off."""
-    try:
-        await message.set_reaction(ReactionTypeEmoji(ACK))
-    except TelegramError as exc:
-        log.debug("reaction not set: %s", exc)
+        acks(svc).react(message.chat_id, message.message_id)
 
 
 async def unsupported(update: Update, context: Context) -> None:

@@ -1,0 +1,72 @@
+"""The ✍ reaction on a stored note, sent in the background so capture never waits on it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import ReactionTypeEmoji
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.telegram.ratelimit import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+ACK = "✍"
+MAX_RETRIES = 3  # 429s on one reaction before it is given up
+DRAIN_SECONDS = 5.0  # how long a clean stop waits for reactions still on their way
+
+
+class Acks:
+    """Reactions in flight: one task each, held here so none is collected before it ends.
+
+    The bot is typed for our JournalRateLimiter, whose per-call argument is the retries.
+    """
+
+    def __init__(self, bot: ExtBot[int], *, max_retries: int = MAX_RETRIES) -> None:
+        self._bot = bot
+        self._max_retries = max_retries
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def react(self, chat_id: int, message_id: int) -> None:
+        """Acknowledge a message whose note is committed; returns at once."""
+        task = asyncio.create_task(self._send(chat_id, message_id), name="ack")
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _send(self, chat_id: int, message_id: int) -> None:
+        # the rate limiter would retry a 429 too: here it only paces, so a reaction is
+        # retried in one place and only after Telegram said it was not applied
+        for attempt in range(self._max_retries + 1):
+            try:
+                if self._bot.rate_limiter is not None:
+                    await self._bot.set_message_reaction(
+                        chat_id, message_id, ReactionTypeEmoji(ACK), rate_limit_args=0
+                    )
+                else:
+                    await self._bot.set_message_reaction(
+                        chat_id, message_id, ReactionTypeEmoji(ACK)
+                    )
+                return
+            except RetryAfter as exc:
+                # a 429 means "not applied": retrying cannot set it twice
+                if attempt == self._max_retries:
+                    log.info("reaction on %s/%s given up after flood control", chat_id, message_id)
+                    return
+                await asyncio.sleep(retry_after_seconds(exc))
+            except TelegramError as exc:
+                # reactions off in the chat, message gone, or a timeout (which may have
+                # been applied, so it is not retried)
+                log.debug("reaction on %s/%s not set: %s", chat_id, message_id, exc)
+                return
+
+    async def drain(self, grace: float = DRAIN_SECONDS) -> None:
+        """On a clean stop: let reactions on their way finish, for at most `grace` s."""
+        if not self._pending:
+            return
+        _, late = await asyncio.wait(set(self._pending), timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            log.info("stopped with %d reactions not sent", len(late))
