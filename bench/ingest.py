@@ -1,0 +1,206 @@
+"""Benchmark: a burst of notes from many users, rizhilu beside a bare react-only PTB bot.
+
+    python bench/ingest.py [--notes 2000] [--users 50] [--no-postgres] [--profile FILE]
+
+Both bots run as their own process against the same in-process fake Bot API, one after the
+other on the same machine. The bare bot is python-telegram-bot's stock updater and one
+handler that awaits set_reaction: no database, nothing else. rizhilu runs as `rizhilu run`
+with default settings (rate limit, inbox intake) on a fresh SQLite file, and on a fresh
+PostgreSQL schema when RIZHILU_TEST_POSTGRES_URL answers. Once a bot polls, every note is
+queued at once; a note's ack latency runs from then to its setMessageReaction call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.emulator import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_USER = 7000
+REACTION = "setMessageReaction"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    notes_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def bare_bot() -> None:
+    """The baseline: the least a PTB bot can do per note (run in a child process)."""
+    from telegram import ReactionTypeEmoji, Update
+    from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+    async def react(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.set_reaction(ReactionTypeEmoji("✍"))
+
+    app = (
+        Application.builder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_BASE_URL"])
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, react))
+    app.run_polling(timeout=1)
+
+
+def bare_command() -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--bare-bot"]
+
+
+def rizhilu_command(profile: str | None = None) -> list[str]:
+    run = ["-m", "bot.cli", "--env-file", os.devnull, "run"]
+    if profile:  # the event loop's thread only: database calls run in to_thread workers
+        return [sys.executable, "-m", "cProfile", "-o", profile, *run]
+    return [sys.executable, *run]
+
+
+def environment(fake: FakeBotAPI, users: int, url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+        "DATABASE_URL": url,
+        "ALLOWED_USER_IDS": ",".join(str(FIRST_USER + u) for u in range(users)),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def burst(name: str, cmd: list[str], notes: int, users: int, url: str) -> Result:
+    """Start the bot, wait until it polls, queue every note at once, time the reactions."""
+    fake = FakeBotAPI().start()
+    bot = subprocess.Popen(
+        cmd, env=environment(fake, users, url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        fake.wait_for(lambda: fake.polls > 0, 60, f"{name} to poll")
+        time.sleep(0.5)  # let start-up work (jobs, first long poll) settle
+        queued: dict[tuple[int, int], float] = {}
+        for i in range(notes):
+            user = FIRST_USER + i % users
+            msg = fake.send(user, f"note {i:05d} from {user}")
+            queued[(user, msg["message_id"])] = time.monotonic()
+        start = min(queued.values())
+
+        def acked() -> list[tuple[tuple[int, int], float]]:
+            return [
+                ((int(c.params["chat_id"]), int(c.params["message_id"])), c.at)
+                for c in fake.calls_to(REACTION)
+                if "_failed" not in c.params
+            ]
+
+        fake.wait_for(lambda: len(acked()) >= notes, 900, f"{name}'s {notes} reactions")
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            _, err = bot.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            _, err = bot.communicate()
+        fake.stop()
+    first: dict[tuple[int, int], float] = {}
+    for key, at in acked():
+        first.setdefault(key, at)
+    if len(first) != notes or bot.returncode not in (0, -signal.SIGTERM):
+        tail = err.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{name}: {len(first)} of {notes} acked, exit {bot.returncode}\n{tail}")
+    latencies = sorted((at - queued[key]) * 1000 for key, at in first.items())
+    elapsed = max(first.values()) - start
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return Result(name, notes / elapsed, statistics.median(latencies), p99)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A fresh schema on RIZHILU_TEST_POSTGRES_URL (dropped afterwards), or None."""
+    url = os.environ.get("RIZHILU_TEST_POSTGRES_URL")
+    if not url:
+        yield None
+        return
+    from sqlalchemy import text
+    from sqlalchemy.schema import CreateSchema, DropSchema
+
+    from storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception:
+        engine.dispose()
+        yield None
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(CreateSchema(schema))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(DropSchema(schema, cascade=True))
+        engine.dispose()
+
+
+def show(result: Result, bare: Result) -> None:
+    print(
+        f"{result.name:<20} {result.notes_per_second:8.0f} notes/s  "
+        f"ack p50 {result.p50_ms:7.0f} ms  p99 {result.p99_ms:7.0f} ms  "
+        f"({result.notes_per_second / bare.notes_per_second:.0%} of the bare bot's rate)"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--notes", type=int, default=2000)
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile rizhilu's SQLite run into FILE")
+    ap.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.bare_bot:
+        bare_bot()
+        return 0
+    print(f"{args.notes} notes from {args.users} users, queued at once")
+    bare = burst("bare PTB bot", bare_command(), args.notes, args.users, "")
+    show(bare, bare)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'ingest.db'}"
+        show(
+            burst("rizhilu (SQLite)", rizhilu_command(args.profile), args.notes, args.users, url),
+            bare,
+        )
+    if not args.no_postgres:
+        with postgres_schema() as pg:
+            if pg is None:
+                print("PostgreSQL: not reachable (set RIZHILU_TEST_POSTGRES_URL); skipped")
+            else:
+                show(
+                    burst("rizhilu (PostgreSQL)", rizhilu_command(), args.notes, args.users, pg),
+                    bare,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
