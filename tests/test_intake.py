@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -29,6 +30,24 @@ def inbox_for(db_url: str) -> tuple[Inbox, Any]:
     engine = make_engine(db_url)
     migrate(engine)
     return Inbox(session_factory(engine), SystemClock()), engine
+
+
+class RacingInbox(Inbox):
+    """The real inbox, except that the first time the worker finds it empty, an update
+    arrives (stored, worker woken) before the empty answer gets back to the worker."""
+
+    def __init__(self, inner: Inbox, intake: Any, raw: dict[str, Any]) -> None:
+        super().__init__(inner._sessions, inner._clock)
+        self.intake = intake
+        self.raw: dict[str, Any] | None = raw
+        self.loop = asyncio.get_running_loop()
+
+    def pending(self, limit: int = 100) -> list[Any]:
+        rows = super().pending(limit)
+        if not rows and self.raw is not None:
+            raw, self.raw = self.raw, None
+            asyncio.run_coroutine_threadsafe(self.intake.accept([raw]), self.loop).result(10)
+        return rows
 
 
 def note_count(engine: Any) -> int:
@@ -301,3 +320,16 @@ async def test_an_inbox_refusing_writes_is_told_once_and_logged_once(
     lines = await outage_log(bot, caplog)
     assert fake.sent_texts().count(texts.DB_AWAY) == 1  # Telegram keeps them meanwhile
     assert len(lines["down"]) == 1 and len(lines["back"]) == 1 and not lines["traced"]
+
+
+async def test_an_update_stored_while_the_worker_reads_is_not_left_waiting(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot()
+    intake = bot.exposed["services"].intake
+    intake.idle_wait = 600  # a missed wake-up would now stall the note past any timeout
+    late = {"update_id": 777, "message": fake.message(USER, "stored during the read")}
+    intake.inbox = RacingInbox(intake.inbox, intake, late)
+    fake.send(USER, "first")  # wakes the worker; its next read finds the inbox empty
+    await bot.reacted(2)
+    assert await bot.markdown(USER) == "* first\n* stored during the read"

@@ -139,6 +139,7 @@ class Intake:
         self._away_told: set[int] = set()  # users told that the inbox refuses writes
         self.retry_pause = 2.0  # after a database or inbox error (doubles while it lasts)
         self.max_retries = MAX_RETRIES
+        self.idle_wait = 5.0  # the worker looks at an idle inbox this often, woken or not
         self.fatal: BaseException | None = None
         self.processed = 0
         self.flood_waits = 0  # 429 answers to getUpdates
@@ -291,6 +292,9 @@ class Intake:
     async def _work_loop(self) -> None:
         bot = self._app.bot
         while True:
+            # cleared before the read: an update stored while the read is under way wakes
+            # the next wait instead of sitting in the inbox until idle_wait runs out
+            self._wake.clear()
             try:
                 rows = await db(self.inbox.pending, self._batch)
             except Exception as exc:
@@ -300,9 +304,8 @@ class Intake:
             if not rows:
                 if self._stopping:
                     return
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
                 continue
             done: list[int] = []
             dead: dict[int, str] = {}
