@@ -21,9 +21,9 @@ from bot.core.mdparser import parser
 from bot.core.notes import NoteDraft
 from bot.core.sanitize import neutralize
 from storage import bulk_export, bulk_import
-from storage.engine import make_engine, migrate, session_factory
+from storage.engine import make_engine, session_factory
 from storage.notes import MessageRef
-from tests.conftest import Repos, repositories
+from tests.conftest import Repos, migrated_engine, repositories
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "journal-sample.md"
 NOW = datetime(2021, 4, 9, 12, tzinfo=UTC)
@@ -38,9 +38,7 @@ def sample_text() -> str:
 
 
 def fresh_engine(folder: Path, name: str) -> Any:
-    engine = make_engine(f"sqlite:///{folder / name}")
-    migrate(engine)
-    return engine
+    return migrated_engine(f"sqlite:///{folder / name}")
 
 
 def export(engine: Any, user: int = 1, **kw: Any) -> str:
@@ -204,10 +202,14 @@ NOTE_TEXT = st.text(
 @st.composite
 def trees(draw: st.DrawFn, depth: int = 0) -> NoteDraft:
     text = neutralize(draw(NOTE_TEXT)) or "x"
-    kids = draw(st.lists(trees(depth + 1), max_size=2)) if depth < 2 else []  # type: ignore[call-arg]
+    kids = draw(KIDS[depth]) if depth < 2 else []
     return NoteDraft(
         text=text, ordered=draw(st.booleans()), done=draw(st.booleans()), children=kids
     )
+
+
+# built once, not at every draw: hypothesis validates every new strategy object it meets
+KIDS = [st.lists(trees(depth + 1), max_size=2) for depth in range(2)]  # type: ignore[call-arg]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,15 +20,14 @@ from bot import texts
 from bot.core.clock import SystemClock
 from bot.emulator import FakeBotAPI
 from bot.telegram.intake import MAX_STARTS
-from storage.engine import describe, make_engine, migrate, session_factory
+from storage.engine import describe, session_factory
 from storage.inbox import Inbox
 from storage.models import InboxUpdate, Note
-from tests.conftest import USER, away
+from tests.conftest import USER, away, migrated_engine
 
 
 def inbox_for(db_url: str) -> tuple[Inbox, Any]:
-    engine = make_engine(db_url)
-    migrate(engine)
+    engine = migrated_engine(db_url)
     return Inbox(session_factory(engine), SystemClock()), engine
 
 

@@ -130,15 +130,17 @@ def note_trees(draw: st.DrawFn, depth: int = 0) -> NoteDraft:
     text = neutralize(draw(TEXT))
     if not text.strip():
         text = "x"
-    children = (
-        draw(st.lists(note_trees(depth + 1), max_size=3)) if depth < 3 else []  # type: ignore[call-arg]
-    )
+    children = draw(CHILDREN[depth]) if depth < 3 else []
     return NoteDraft(
         text=text,
         ordered=draw(st.booleans()),
         done=draw(st.booleans()) and "\n" not in text,
         children=children,
     )
+
+
+# built once, not at every draw: hypothesis validates every new strategy object it meets
+CHILDREN = [st.lists(note_trees(depth + 1), max_size=3) for depth in range(3)]  # type: ignore[call-arg]
 
 
 def strip_done(notes: list[NoteDraft]) -> list[NoteDraft]:
