@@ -244,6 +244,43 @@ class FakeBotAPI:
     def add_file(self, file_id: str, data: bytes) -> None:
         self.files[file_id] = data
 
+    def file_fields(
+        self, file_id: str, data: bytes | None = None, *, size: int | None = None, **more: Any
+    ) -> dict[str, Any]:
+        """A file object (voice, audio, video, document…) for a message; with `data`, the
+        file is served too. `size` overrides its file_size (e.g. past the 20 MB limit)."""
+        if data is not None:
+            self.add_file(file_id, data)
+        fields = {"file_id": file_id, "file_unique_id": "u" + file_id, **more}
+        size = len(data) if size is None and data is not None else size
+        if size is not None:
+            fields["file_size"] = size
+        return fields
+
+    @staticmethod
+    def poll_fields(question: str, options: list[str]) -> dict[str, Any]:
+        """A poll as Bot API 10 sends it (what python-telegram-bot 22.8 requires)."""
+        return {
+            "id": "poll-" + question,
+            "question": question,
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": str(i)}
+                for i, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+
+    def forwarded(self, msg: dict[str, Any], origin: dict[str, Any]) -> dict[str, Any]:
+        """The message as a forward: `origin` is a MessageOrigin dict (type user,
+        hidden_user, chat or channel, with its date)."""
+        return dict(msg, forward_origin=origin)
+
     # ------------------------------------------------------------------ inspecting
 
     def calls_to(self, method: str) -> list[Call]:
@@ -525,6 +562,8 @@ class FakeBotAPI:
         file_id = p["file_id"]
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(self.files[file_id]) > 20 * 1024 * 1024:  # Telegram's download limit
+            raise ApiError(400, "Bad Request: file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": "u" + file_id,

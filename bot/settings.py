@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     day_starts_at: Annotated[time, NoDecode] = time(4, 0)
     media_dir: Path = Path("data/media")
     media_url: str = "media/"
+    # megabytes of saved files (photos, voice, video, documents) per user; None: no limit
+    media_quota_mb: int | None = Field(default=None, ge=1, le=10_000_000)
     rate_limit: int = Field(default=30, ge=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -133,7 +135,7 @@ class Settings(BaseSettings):
     def _front_matter(cls, value: object) -> object:
         return None if value is None or str(value).strip() == "" else value
 
-    @field_validator("health_port", "metrics_port", mode="before")
+    @field_validator("health_port", "metrics_port", "media_quota_mb", mode="before")
     @classmethod
     def _optional_port(cls, value: object) -> object:
         return None if value is None or str(value).strip() in ("", "off") else value

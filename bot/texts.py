@@ -62,13 +62,30 @@ This is a private journal bot. Your Telegram user id is {user_id}.
 To use it, its owner adds that id to ALLOWED_USER_IDS."""
 
 GROUP_LEAVE = "I keep private journals only, so I'm leaving this group."
-UNSUPPORTED = (
-    "I can only keep text and photos as notes (and import journals sent as .md files). "
-    "Nothing was stored."
-)
+UNSUPPORTED = "I cannot keep this kind of message as a note, so nothing was stored."
 EMPTY = "That message has no text to keep. Nothing was stored."
 NOT_AN_IMAGE = (
     "That file is not a picture I can keep (JPEG, PNG, GIF, WebP or HEIC), so nothing was stored."
+)
+# what other kinds of message become in the journal (markdown; the names come escaped)
+FILE_ICONS = {
+    "voice": "🎤", "video_note": "📹", "audio": "🎵", "video": "🎬", "animation": "🎞",
+    "document": "📎",
+}  # fmt: skip
+KIND_GIF = "GIF"
+KIND_PLACE = "📍 {place}"
+KIND_CONTACT = "👤 {name}"
+KIND_STICKER = "(a sticker)"
+KIND_POLL = "📊 {question} — {options}"
+KIND_DICE = "{emoji} {value}"
+FILE_TOO_LARGE = "too large to download:{size}, over Telegram's 20 MB limit"
+FILE_OVER_QUOTA = "not saved:{size}, the media quota is full"
+PHOTO_OVER_QUOTA = "🖼 (a photo, not saved: the media quota is full)"
+FORWARD = "↪ {who}, {day}"
+FORWARD_HIDDEN = "hidden"
+QUOTA_FULL = (
+    "Your media quota ({quota} MB) is full, so I kept the note but not its file. "
+    "The server's owner can raise MEDIA_QUOTA_MB."
 )
 TOO_BIG = "That file is over Telegram's 20 MB download limit, so nothing was stored."
 ERROR = "Sorry — something went wrong and I could not do that. Nothing was lost; try again?"

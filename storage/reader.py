@@ -90,6 +90,18 @@ class Reader:
                 cursor += timedelta(days=1)
         return days
 
+    def linked_media(self, user_id: int, media_url: str) -> list[str]:
+        """The texts of a user's notes that link to MEDIA_URL (images and files)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(Note.text).where(
+                    Note.user_id == user_id,
+                    Note.deleted_at.is_(None),
+                    Note.text.contains("](" + media_url, autoescape=True),
+                )
+            )
+            return [text for (text,) in rows]
+
     def count_notes(self, user_id: int, *, include_deleted: bool = False) -> int:
         with self._sessions() as s:
             q = select(func.count()).select_from(Note).where(Note.user_id == user_id)

@@ -108,17 +108,10 @@ async def test_empty_allow_list_lets_nobody_in(fake: FakeBotAPI, start_bot: Any)
 
 
 async def test_unsupported_messages_get_a_polite_reply(fake: FakeBotAPI, start_bot: Any) -> None:
+    # stickers, voice and the like are notes now (tests/test_e2e_kinds.py); a story is not
     bot = await start_bot()
-    sticker = {
-        "file_id": "st1",
-        "file_unique_id": "ust1",
-        "type": "regular",
-        "width": 512,
-        "height": 512,
-        "is_animated": False,
-        "is_video": False,
-    }
-    fake.send(USER, None, extra={"sticker": sticker})
+    story = {"chat": {"id": -100, "type": "channel", "title": "A channel"}, "id": 5}
+    fake.send(USER, None, extra={"story": story})
     assert (await bot.replies(1))[0] == texts.UNSUPPORTED
 
 

@@ -7,10 +7,27 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from bot import texts
 from bot.core.blocks import markdown_to_drafts
 from bot.core.days import journal_day, zone
 from bot.core.entities import MAX_STYLED_TEXT, Entity, to_markdown
+from bot.core.kinds import (
+    MAX_DOWNLOAD,
+    SNIFF_BYTES,
+    Extra,
+    FileFacts,
+    Origin,
+    extra_line,
+    file_line,
+    file_path,
+    image_extension,
+    origin_text,
+    safe_url,
+    thumbnail_path,
+)
 from bot.core.notes import NoteDraft
+
+__all__ = ["MAX_DOWNLOAD", "SNIFF_BYTES", "image_extension"]  # the media adapter's imports
 
 _BACKDATE = re.compile(
     r"^\s*(yesterday|昨天|(\d{4})-(\d{1,2})-(\d{1,2}))\s*[:：]\s*", re.IGNORECASE
@@ -87,8 +104,7 @@ def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteD
 
 def image_markdown(url: str) -> str:
     """`![](url)`, as the sample writes images; the URL made safe for CommonMark."""
-    safe_url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    return f"![]({safe_url})"
+    return f"![]({safe_url(url)})"
 
 
 _BARE_IMAGE = re.compile(r"!\[\]\([^()\s]*\)")
@@ -105,14 +121,27 @@ def photo_notes(url: str, caption: list[NoteDraft]) -> list[NoteDraft]:
     The sample nests images under the bullet that talks about them; an album's other
     photos later join the same caption (see Journal.add_message).
     """
-    image = NoteDraft(text=image_markdown(url))
+    return under_caption(NoteDraft(text=image_markdown(url)), caption)
+
+
+def under_caption(item: NoteDraft, caption: list[NoteDraft]) -> list[NoteDraft]:
+    """An image, file or place nests under the caption that talks about it (or stands alone)."""
     if not caption:
-        return [image]
+        return [item]
     head, *rest = caption
-    return [replace(head, children=[image, *head.children]), *rest]
+    return [replace(head, children=[item, *head.children]), *rest]
 
 
-MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile's limit
+_PLAIN_START = re.compile(r"[^\s`~>|<]")
+
+
+def with_origin(drafts: list[NoteDraft], origin: str) -> list[NoteDraft]:
+    """A forward's first bullet starts with where it came from; a bullet that starts with
+    markup of its own (a code block, a quote, an image) gets the origin as a bullet above it."""
+    head, *rest = drafts
+    if head.kind == "item" and _PLAIN_START.match(head.text):
+        return [replace(head, text=f"{origin}: {head.text}"), *rest]
+    return [NoteDraft(text=origin, children=drafts)]
 
 
 @dataclass(frozen=True)
@@ -140,6 +169,10 @@ class MessageFacts:
     image: Image | None = None
     reply_to: int | None = None
     album: str | None = None
+    file: FileFacts | None = None
+    extra: Extra | None = None
+    origin: Origin | None = None
+    over_quota: bool = False  # the file would pass the user's MEDIA_QUOTA_MB: not saved
 
 
 @dataclass(frozen=True)
@@ -170,6 +203,8 @@ class Capture:
     reply_to: int | None = None
     album: str | None = None
     download: Download | None = None
+    file_download: Download | None = None  # a voice note, audio, video or document
+    thumb_download: Download | None = None  # a video's preview picture
 
 
 Reason = Literal["bad_backdate", "future", "too_big", "empty"]
@@ -189,34 +224,6 @@ def media_path(image: Image, day: date) -> str:
     """Where an image lives under MEDIA_DIR: by month, named by Telegram's unique id."""
     safe_unique = re.sub(r"[^A-Za-z0-9_-]", "", image.unique_id) or "image"
     return f"{day:%Y}/{day:%m}/{safe_unique}{_extension(image)}"
-
-
-SNIFF_BYTES = 32  # enough of a file's head for image_extension
-
-_HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
-_HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
-
-
-def image_extension(head: bytes) -> str | None:
-    """The canonical extension of an image judged by its first bytes, or None if not one.
-
-    The sender's name and MIME type are only claims: an SVG or an HTML page declared as an
-    image must not land in MEDIA_DIR (which the site serves) as something a browser runs.
-    """
-    if head.startswith(b"\xff\xd8"):
-        return ".jpg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png"
-    if head[:6] in {b"GIF87a", b"GIF89a"}:
-        return ".gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    if head[4:8] == b"ftyp":
-        if head[8:12] in _HEIC_BRANDS:
-            return ".heic"
-        if head[8:12] in _HEIF_BRANDS:
-            return ".heif"
-    return None
 
 
 def _extension(image: Image) -> str:
@@ -266,10 +273,45 @@ def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
     if facts.image is not None:
         if facts.image.size is not None and facts.image.size > MAX_DOWNLOAD:
             return Refusal("too_big", quiet=False)  # even an edit: the new photo is not kept
-        download = Download(facts.image.file_id, media_path(facts.image, day))
-        drafts = photo_notes(prefs.media_url + download.path, drafts)
+        if facts.over_quota:
+            drafts = under_caption(NoteDraft(text=texts.PHOTO_OVER_QUOTA), drafts)
+        else:
+            download = Download(facts.image.file_id, media_path(facts.image, day))
+            drafts = photo_notes(prefs.media_url + download.path, drafts)
+    file_download = thumb_download = None
+    if facts.file is not None:
+        file_download, thumb_download, item = _file_item(facts, prefs, day)
+        drafts = under_caption(item, drafts)
+    if facts.extra is not None:
+        drafts = under_caption(NoteDraft(text=extra_line(facts.extra)), drafts)
     if not drafts:
         return Refusal("empty", quiet)
+    if facts.origin is not None:
+        drafts = with_origin(drafts, origin_text(facts.origin, prefs.timezone))
     at = facts.edited_at if facts.edit and facts.edited_at else facts.sent_at
-    album = None if facts.edit else facts.album  # only a new photo joins its album's caption
-    return Capture(day, drafts, facts.edit, at, facts.reply_to, album, download)
+    # only a new photo joins its album's caption; forwards sent together stay apart
+    album = None if facts.edit or facts.origin is not None else facts.album
+    return Capture(
+        day, drafts, facts.edit, at, facts.reply_to, album, download, file_download, thumb_download
+    )
+
+
+def _file_item(
+    facts: MessageFacts, prefs: Prefs, day: date
+) -> tuple[Download | None, Download | None, NoteDraft]:
+    """A file's bullet, and what to fetch for it: nothing when it is over the download limit
+    or the user's quota (the bullet says which)."""
+    f = facts.file
+    assert f is not None
+    thumbs: list[NoteDraft] = []
+    thumb_download = download = None
+    if f.thumbnail is not None and f.thumbnail.extension is not None and not facts.over_quota:
+        thumb_download = Download(f.thumbnail.file_id, thumbnail_path(f.thumbnail, day))
+        thumbs.append(NoteDraft(text=image_markdown(prefs.media_url + thumb_download.path)))
+    if f.too_large or facts.over_quota:
+        why = texts.FILE_TOO_LARGE if f.too_large else texts.FILE_OVER_QUOTA
+        line = file_line(f, None, why)
+    else:
+        download = Download(f.file_id, file_path(f, day))
+        line = file_line(f, prefs.media_url + download.path)
+    return download, thumb_download, NoteDraft(text=line, children=thumbs)

@@ -45,6 +45,15 @@ ALLOWED_UPDATES = [
 PRIVATE_NEW = filters.UpdateType.MESSAGE
 PRIVATE_EDIT = filters.UpdateType.EDITED_MESSAGE
 IMAGES = filters.PHOTO | filters.Document.IMAGE
+# journal files are claimed first, by the import handler; other documents are notes
+FILES = (
+    filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.ANIMATION
+    | filters.Document.ALL
+)  # fmt: skip
+OTHER_KINDS = (
+    filters.CONTACT | filters.Sticker.ALL | filters.POLL | filters.Dice.ALL
+)  # fmt: skip
+PLACES = filters.LOCATION | filters.VENUE  # a live location's edits move nothing
 
 
 async def post_init(app: App) -> None:
@@ -95,9 +104,9 @@ def register(app: App) -> None:
     todos.register(app)
     imports.register(app)
     reminders.register(app)
-    text_or_image = (filters.TEXT & ~filters.COMMAND) | IMAGES
-    app.add_handler(MessageHandler(PRIVATE_NEW & text_or_image, notes.capture))
-    app.add_handler(MessageHandler(PRIVATE_EDIT & text_or_image, notes.capture))
+    kept = (filters.TEXT & ~filters.COMMAND) | IMAGES | FILES | OTHER_KINDS
+    app.add_handler(MessageHandler(PRIVATE_NEW & (kept | PLACES), notes.capture))
+    app.add_handler(MessageHandler(PRIVATE_EDIT & kept, notes.capture))
     app.add_handler(
         MessageHandler(
             PRIVATE_NEW & ~filters.COMMAND & ~filters.StatusUpdate.ALL, notes.unsupported

@@ -1,4 +1,4 @@
-"""Photos and image documents: fetched, judged by their bytes, then placed in MEDIA_DIR."""
+"""Photos and other files: fetched, judged by their bytes, then placed in MEDIA_DIR."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from telegram.ext import ExtBot
 
 from bot.core.capture import SNIFF_BYTES, image_extension
+from bot.core.kinds import file_extension
 
 INCOMING = ".incoming"  # downloads not yet judged: never linked from a note
 
@@ -29,6 +30,23 @@ def sniff(path: Path) -> str | None:
     """The image's canonical extension from its bytes, or None when it is no image we keep."""
     with path.open("rb") as fh:
         return image_extension(fh.read(SNIFF_BYTES))
+
+
+def sniff_file(path: Path, file_name: str | None) -> str:
+    """The extension a fetched voice note, video or document is saved with (by its bytes)."""
+    with path.open("rb") as fh:
+        return file_extension(fh.read(SNIFF_BYTES), file_name)
+
+
+def used_bytes(media_dir: Path, paths: set[str]) -> int:
+    """How many bytes the files under MEDIA_DIR at these relative paths take."""
+    total = 0
+    for rel in paths:
+        try:
+            total += (media_dir / rel).stat().st_size
+        except OSError:
+            continue  # linked but gone (moved, or never placed)
+    return total
 
 
 def place(partial: Path, path: Path) -> None:

@@ -1,19 +1,30 @@
-"""Capture: new messages, edits and photos become bullets in the day's entry."""
+"""Capture: new messages, edits, photos, files and every other kind become bullets."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
 
 from telegram import Message, Update
+from telegram.ext import ExtBot
 
 from bot import texts
-from bot.core.capture import MAX_DOWNLOAD, Image, MessageFacts, Prefs, Refusal, plan
-from bot.telegram.convert import entities
+from bot.core.capture import (
+    MAX_DOWNLOAD,
+    Capture,
+    Image,
+    MessageFacts,
+    Prefs,
+    Refusal,
+    plan,
+)
+from bot.core.kinds import media_paths
+from bot.telegram.convert import entities, extra_of, file_of, origin_of
 from bot.telegram.handlers.common import user_of
-from bot.telegram.media import fetch, place, sniff
-from bot.telegram.services import Context, acks, db, services
+from bot.telegram.media import fetch, place, sniff, sniff_file, used_bytes
+from bot.telegram.services import Context, Services, acks, db, services
 from storage.notes import MessageRef
 
 log = logging.getLogger(__name__)
@@ -24,7 +35,7 @@ def _image(message: Message) -> Image | None:
         item = message.photo[-1]  # the largest size
         return Image(item.file_id, item.file_unique_id, item.file_size)
     doc = message.document
-    if doc is not None:
+    if doc is not None and (doc.mime_type or "").startswith("image/"):
         return Image(
             doc.file_id,
             doc.file_unique_id,
@@ -47,6 +58,9 @@ def facts_of(message: Message, edit: bool) -> MessageFacts:
         image=_image(message),
         reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
         album=message.media_group_id,
+        file=file_of(message),
+        extra=extra_of(message),
+        origin=origin_of(message),
     )
 
 
@@ -74,27 +88,30 @@ async def capture(update: Update, context: Context) -> None:
     user = await user_of(svc, message)
     prefs = Prefs(user.timezone, svc.settings.day_starts_at, svc.settings.media_url)
     facts = facts_of(message, edit=update.edited_message is not None)
-    fetched: Path | None = None
+    fetched: dict[str, Path] = {}  # file_id → its download, until placed
+    quota_full = False
     try:
-        image = facts.image
-        if image is not None and (image.size is None or image.size <= MAX_DOWNLOAD):
-            fetched = await fetch(context.bot, image.file_id, svc.settings.media_dir)
-            extension = sniff(fetched)
-            if extension is None:
-                await message.reply_text(texts.NOT_AN_IMAGE)
-                return
-            facts = replace(facts, image=replace(image, extension=extension))
-        outcome = plan(facts, prefs)
+        judged = await _fetch(context.bot, svc.settings.media_dir, facts, fetched)
+        if judged is None:
+            await message.reply_text(texts.NOT_AN_IMAGE)
+            return
+        outcome = plan(judged, prefs)
         if isinstance(outcome, Refusal):
             if not outcome.quiet:
                 await message.reply_text(refusal_text(outcome))
             return
-        if outcome.download is not None and fetched is not None:
-            place(fetched, svc.settings.media_dir / outcome.download.path)
-            fetched = None
+        if svc.settings.media_quota_mb is not None and await _over_quota(
+            svc, user.id, outcome, fetched, svc.settings.media_quota_mb
+        ):
+            quota_full = True
+            outcome = plan(replace(judged, over_quota=True), prefs)
+            assert not isinstance(outcome, Refusal)  # the same message, fewer files
+        for download in (outcome.download, outcome.file_download, outcome.thumb_download):
+            if download is not None and download.file_id in fetched:
+                place(fetched.pop(download.file_id), svc.settings.media_dir / download.path)
     finally:
-        if fetched is not None:
-            fetched.unlink(missing_ok=True)
+        for partial in fetched.values():
+            partial.unlink(missing_ok=True)
     ref = MessageRef(
         user_id=user.id, chat_id=message.chat_id, message_id=message.message_id, at=outcome.at
     )
@@ -114,9 +131,56 @@ async def capture(update: Update, context: Context) -> None:
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
         acks(svc).react(message.chat_id, message.message_id)
+    if quota_full and result.status in {"stored", "created", "updated"}:
+        await message.reply_text(texts.QUOTA_FULL.format(quota=svc.settings.media_quota_mb))
+
+
+async def _fetch(
+    bot: ExtBot[None], media_dir: Path, facts: MessageFacts, fetched: dict[str, Path]
+) -> MessageFacts | None:
+    """Download the message's photo, file and thumbnail (not those over the download limit)
+    and judge each by its bytes; None when an image is not one."""
+    image, file = facts.image, facts.file
+    if image is not None and (image.size is None or image.size <= MAX_DOWNLOAD):
+        fetched[image.file_id] = await fetch(bot, image.file_id, media_dir)
+        extension = sniff(fetched[image.file_id])
+        if extension is None:
+            return None
+        facts = replace(facts, image=replace(image, extension=extension))
+    if file is None:
+        return facts
+    if not file.too_large:
+        fetched[file.file_id] = await fetch(bot, file.file_id, media_dir)
+        file = replace(file, extension=sniff_file(fetched[file.file_id], file.file_name))
+    thumb = file.thumbnail
+    if thumb is not None and (thumb.size is None or thumb.size <= MAX_DOWNLOAD):
+        fetched[thumb.file_id] = await fetch(bot, thumb.file_id, media_dir)
+        # a preview that is no picture is left out, the file is still kept
+        file = replace(file, thumbnail=replace(thumb, extension=sniff(fetched[thumb.file_id])))
+    return replace(facts, file=file)
+
+
+async def _over_quota(
+    svc: Services, user_id: int, outcome: Capture, fetched: dict[str, Path], quota_mb: int
+) -> bool:
+    """Whether placing this message's new files would take the user past MEDIA_QUOTA_MB
+    (a file already in place, e.g. from a redelivery, adds nothing)."""
+    media_dir = svc.settings.media_dir
+    new = 0
+    for download in (outcome.download, outcome.file_download, outcome.thumb_download):
+        in_hand = download is not None and download.file_id in fetched
+        if in_hand and download is not None and not (media_dir / download.path).exists():
+            new += fetched[download.file_id].stat().st_size
+    if new == 0:
+        return False
+    texts_ = await db(svc.reader.linked_media, user_id, svc.settings.media_url)
+    used = await asyncio.to_thread(
+        used_bytes, media_dir, media_paths(texts_, svc.settings.media_url)
+    )
+    return used + new > quota_mb * 1024 * 1024
 
 
 async def unsupported(update: Update, context: Context) -> None:
-    """Stickers, voice, locations…: say so politely, store nothing."""
+    """Games, invoices, stories…: say so politely, store nothing."""
     if update.message is not None:
         await update.message.reply_text(texts.UNSUPPORTED)
