@@ -211,9 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=examples("rizhilu doctor", "rizhilu --env-file /etc/rizhilu/rizhilu.env doctor"),
     )
     doc.set_defaults(func=_cmd_doctor)
-    from bot import cli_journal, demo
+    from bot import cli_journal, cli_site, demo
 
     cli_journal.add_commands(sub)
+    cli_site.add_command(sub)
     demo.add_command(sub)
     return parser
 

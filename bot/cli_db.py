@@ -28,3 +28,13 @@ def open_database(settings: Settings, *, create: bool = True) -> Engine:
         )
     print(f"database: {describe(settings.database_url)}", file=sys.stderr)
     return make_engine(settings.database_url)
+
+
+def journal_user(engine: Engine, user_id: int | None) -> int:
+    """The user whose journal a command reads: --user, or the only user of a personal bot."""
+    from storage import bulk_export
+
+    found = user_id if user_id is not None else bulk_export.only_user(engine)
+    if found is None:
+        raise CliError("several users (or none) in the database: pass --user ID")
+    return found

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any, get_args
 
 from bot.cli import CliError, examples
-from bot.cli_db import open_database
+from bot.cli_db import journal_user, open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import Format, Order, Split
@@ -73,15 +73,12 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import bulk_export
     from storage.engine import ensure_schema
 
     engine = open_database(settings, create=False)
     try:
         ensure_schema(engine)
-        user_id = args.user if args.user is not None else bulk_export.only_user(engine)
-        if user_id is None:
-            raise CliError("several users (or none) in the database: pass --user ID")
+        user_id = journal_user(engine, args.user)
         request = ExportRequest(
             user_id, args.start, args.end, order=args.order, split=args.split, format=args.format
         )
