@@ -8,6 +8,7 @@ that has the parser imported already, so a parse costs one fork, not an interpre
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import resource
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import TypeVar
 
+from bot.core.gcpause import gc_paused
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
 
 A = TypeVar("A")
@@ -56,6 +58,7 @@ def _context() -> BaseContext:
 
 def _child(conn: Connection, fn: Callable[[A], R], arg: A, memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    gc.disable()  # a short-lived process: what it allocates is freed when it exits
     try:
         outcome: tuple[str, object] = ("ok", fn(arg))
     except MemoryError:
@@ -86,7 +89,8 @@ def run_bounded(fn: Callable[[A], R], arg: A, limits: Limits) -> R:
         if not receive.poll(limits.seconds):
             raise Refused("time")
         try:
-            status, value = receive.recv()
+            with gc_paused():
+                status, value = receive.recv()
         except EOFError:  # killed by the kernel, or crashed, before it could answer
             raise Refused("memory") from None
     finally:

@@ -43,7 +43,8 @@ def _item_lines(lines: list[str], first: int, end: int, skip: list[tuple[int, in
     return out
 
 
-def _strip_done(text: str) -> tuple[str, bool]:
+def strip_done(text: str) -> tuple[str, bool]:
+    """`~~text~~` as (text, True) when it reads back as exactly that text struck through."""
     if len(text) < 5 or not (text.startswith("~~") and text.endswith("~~")):
         return text, False
     inner = text[2:-2]
@@ -79,7 +80,7 @@ def _collect_list(tokens: list[Token], i: int, lines: list[str]) -> tuple[list[N
                 j += 1
             text_lines = _item_lines(lines, item_map[0], item_map[1], skip)
             text = neutralize("\n".join(text_lines))
-            text, done = _strip_done(text)
+            text, done = strip_done(text)
             drafts.append(NoteDraft(text=text, ordered=ordered, done=done, children=children))
             i = j + 1
             continue

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.core.blocks import blocks_to_drafts
+from bot.core.blocks import blocks_to_drafts, strip_done
 from bot.core.days import DayRange, same_day_in
 from bot.core.frontmatter import clean_front_matter
 from bot.core.liquid import unwrap_raw
 from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import NoteDraft
-from bot.core.sanitize import safe_heading
+from bot.core.sanitize import neutralize_line, opens_block, safe_heading
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -169,13 +169,59 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
-def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], list[_Unit]]:
+# A chunk markdown-it need not read: an ATX heading, then bullets of one line each with
+# nothing between them but the blank lines around the list, no tab and no `|` anywhere. A
+# bullet is then the child of the nearest open bullet whose content column (marker + 2) its
+# marker reaches, else a sibling, as long as it is at most 3 columns past that column (4 would
+# be code or a continuation line); its text is one paragraph line unless it starts a block
+# (sanitize.opens_block). Any other chunk goes through markdown-it; tests/test_journal_shortcut.py
+# holds the two paths equal.
+_PLAIN_HEADING = re.compile(r"(#{1,6}) ([^\s#|](?:[^#\t|]*[^\s#|])?)")
+_PLAIN_ITEM = re.compile(r"( *)[-+*] ([^\s|][^\t|]*)")
+
+
+def _plain_unit(part: list[str], first: int) -> _Unit | None:
+    """The chunk read without markdown-it when it is only a heading and one-line bullets."""
+    head = _PLAIN_HEADING.fullmatch(part[0])
+    if head is None:
+        return None
+    start, end = 1, len(part)
+    while start < end and not part[start].strip():
+        start += 1
+    while end > start and not part[end - 1].strip():
+        end -= 1
+    roots: list[NoteDraft] = []
+    open_items: list[tuple[int, list[NoteDraft]]] = []  # (content column, children)
+    for n in range(start, end):
+        m = _PLAIN_ITEM.fullmatch(part[n])
+        if m is None or opens_block(m.group(2)):
+            return None
+        indent = len(m.group(1))
+        while open_items and indent < open_items[-1][0]:
+            open_items.pop()
+        column, siblings = open_items[-1] if open_items else (0, roots)
+        if indent - column > 3:
+            return None
+        text, done = strip_done(neutralize_line(m.group(2)))
+        draft = NoteDraft(text=text, done=done)
+        siblings.append(draft)
+        open_items.append((indent + 2, draft.children))
+    return _Unit(len(head.group(1)), safe_heading(head.group(2)), first, roots)
+
+
+def _read_units(
+    lines: list[str], out: ParsedJournal, shortcut: bool = True
+) -> tuple[list[NoteDraft], list[_Unit]]:
     """Front matter into `out`; the drafts before any heading; then each heading's body."""
     md = parser(inline=False)
     lead: list[NoteDraft] = []
     units: list[_Unit] = []
     for first, stop in _chunks(lines):
         part = lines[first:stop]
+        plain = _plain_unit(part, first) if shortcut else None
+        if plain is not None:
+            units.append(plain)
+            continue
         tokens = md.parse("\n".join(part))
         heads: list[tuple[int, int]] = []  # (token index, 0-based line within part)
         for i, tok in enumerate(tokens):
@@ -202,8 +248,11 @@ def _read_units(lines: list[str], out: ParsedJournal) -> tuple[list[NoteDraft], 
     return lead, units
 
 
-def parse_journal(text: str) -> ParsedJournal:
-    """Parse a journal post in the sample's style (an export's Liquid raw wrapper undone)."""
+def parse_journal(text: str, *, shortcut: bool = True) -> ParsedJournal:
+    """Parse a journal post in the sample's style (an export's Liquid raw wrapper undone).
+
+    shortcut=False reads every chunk with markdown-it (what the shortcut is tested against).
+    """
     lines = clean_text(text).split("\n")
     unwrap_raw(lines)
     out = ParsedJournal()
@@ -212,7 +261,7 @@ def parse_journal(text: str) -> ParsedJournal:
         if m:  # `##　2021-4-8`: CommonMark wants an ASCII space; its author meant a heading
             lines[n] = f"{m.group(1)} {m.group(2)}"
             out.anomalies.append(Anomaly(n + 1, "full-width space after # read as a heading"))
-    lead, units = _read_units(lines, out)
+    lead, units = _read_units(lines, out, shortcut)
 
     by_key: dict[str, Day] = {}
     last_day: date | None = None
