@@ -24,7 +24,8 @@ Commands
 /tz Area/City (or a city) — show or set your time zone
 /remind 21:30 | off — the evening reminder
 /week [N | 2021-W14] — the weekly digest
-/digest sun 20:00 | off — get the digest every week
+/digest sun 20:00 [chart] | off — get the digest every week
+  (chart: with your year's heatmap)
 /export [2021 | 2021-03 | 2021-03-01..2021-03-31] — the journal as markdown
   (add plain, oldest, monthly/weekly/daily posts or obsidian notes)
 /search WORDS — notes that contain all the words (#tags too)
@@ -44,7 +45,7 @@ COMMANDS = (
     ("done", "Reply to a note to mark it done"),
     ("week", "Weekly digest"),
     ("remind", "Evening reminder: /remind 21:30 | off"),
-    ("digest", "Scheduled digest: /digest sun 20:00 | off"),
+    ("digest", "Scheduled digest: /digest sun 20:00 [chart] | off"),
     ("export", "The journal as markdown"),
     ("search", "Find notes: /search WORDS"),
     ("tags", "Your #tags with their counts"),
@@ -169,10 +170,17 @@ REMIND_ALWAYS = "From now on I remind you every day, notes or not."
 REMIND_BAD = "{problem}. Try /remind 21:30, /remind 9:30pm, /remind 2130 or /remind off."
 SNOOZED = "Snoozed until {time}."
 DONE_FOR_TODAY = "Done for today ✓"
-DIGEST_STATE = "Weekly digest: {state}. Change it with /digest sun 20:00 or /digest off."
-DIGEST_ON = "I'll send the weekly digest every {day} at {time} ({tz})."
+DIGEST_STATE = (
+    "Weekly digest: {state}. Change it with /digest sun 20:00, /digest sun 20:00 chart "
+    "(with your year's heatmap) or /digest off."
+)
+DIGEST_ON = "I'll send the weekly digest every {day} at {time} ({tz}){chart}."
+DIGEST_WITH_CHART = ", with your year's heatmap"
+DIGEST_NO_DAY = "Which day of the week?"
+DIGEST_EXTRA = "“{text}” is not part of a digest time"
+DIGEST_CHART_CAPTION = "Your last 12 months (/stats for more)"
 DIGEST_OFF = "The weekly digest is off. /week shows it any time."
-DIGEST_BAD = "{problem}. Try /digest sun 20:00 or /digest off."
+DIGEST_BAD = "{problem}. Try /digest sun 20:00, /digest sun 20:00 chart or /digest off."
 DIGEST_HEAD = "Week {start} – {end}"
 DIGEST_DAY = "{day} ({weekday})"
 DIGEST_NOTHING = "Nothing logged this week."

@@ -27,6 +27,7 @@ class User(Base):
     snoozed_until: Mapped[datetime | None]
     digest_weekday: Mapped[int | None]
     digest_time: Mapped[str | None]
+    digest_chart: Mapped[bool]
     blocked: Mapped[bool]
     front_matter: Mapped[str | None]
     title: Mapped[str | None]

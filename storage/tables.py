@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -72,6 +73,7 @@ users = Table(
     Column("snoozed_until", UTCDateTime(), nullable=True),
     Column("digest_weekday", Integer, nullable=True),  # 0 = Monday
     Column("digest_time", String(5), nullable=True),
+    Column("digest_chart", Boolean, nullable=False, default=False, server_default=false()),
     Column("blocked", Boolean, nullable=False, default=False),
     Column("front_matter", Text, nullable=True),
     Column("title", String(200), nullable=True),
@@ -180,6 +182,7 @@ def new_user(
         "reminder_time": reminder_time,
         "reminder_mode": "always",
         "blocked": False,
+        "digest_chart": False,
         "created_at": now,
         "updated_at": now,
     }

@@ -28,6 +28,7 @@ class UserInfo:
     digest_weekday: int | None
     digest_time: str | None
     blocked: bool
+    digest_chart: bool
     created_at: datetime
 
 
@@ -42,6 +43,7 @@ def _info(u: User) -> UserInfo:
         digest_weekday=u.digest_weekday,
         digest_time=u.digest_time,
         blocked=u.blocked,
+        digest_chart=u.digest_chart,
         created_at=u.created_at,
     )
 
@@ -107,12 +109,16 @@ class Users:
 
         return self._change(user_id, apply)
 
-    def set_digest(self, user_id: int, weekday: int | None, at: str | None) -> UserInfo:
-        """The weekly digest's day (0 = Monday) and time; None, None turns it off."""
+    def set_digest(
+        self, user_id: int, weekday: int | None, at: str | None, chart: bool = False
+    ) -> UserInfo:
+        """The weekly digest's day (0 = Monday), time, and whether the year's heatmap comes
+        with it; None, None turns it off."""
 
         def apply(u: User) -> None:
             u.digest_weekday = weekday
             u.digest_time = at
+            u.digest_chart = chart
 
         return self._change(user_id, apply)
 

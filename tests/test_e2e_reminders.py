@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
 )
+from PIL import Image
 
 from bot import texts
 from bot.core.clock import FixedClock
@@ -201,3 +203,31 @@ async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, star
     assert reminders(fake) == []
     await fire(bot, f"retry:{USER}")
     await bot.until(lambda: len(reminders(fake)) == 1)
+
+
+async def test_the_scheduled_digest_can_bring_the_heatmap(fake: FakeBotAPI, start_bot: Any) -> None:
+    clock = FixedClock(at(12, 0))
+    bot = await start_bot(clock=clock)
+    fake.send(USER, "read #paper", date=stamp(clock))
+    await bot.reacted(1)
+    answer = await bot.ask(USER, "/digest sun 20:00 chart")
+    assert answer == texts.DIGEST_ON.format(
+        day="Sunday", time="20:00", tz="UTC", chart=texts.DIGEST_WITH_CHART
+    )
+    assert "with your year's heatmap" in await bot.ask(USER, "/digest")
+    assert "not part of a digest time" in await bot.ask(USER, "/digest sun 20:00 chrat")
+    clock.set(datetime(2021, 4, 11, 20, 0, 30, tzinfo=UTC))  # Sunday 20:00:30
+    await fire(bot, f"digest:{USER}")
+    await bot.until(lambda: bool(fake.calls_to("sendPhoto")))
+    await fire(bot, f"digest:{USER}")  # a second run sends neither again
+    (call,) = fake.calls_to("sendPhoto")
+    assert call.params["caption"] == texts.DIGEST_CHART_CAPTION
+    image = Image.open(io.BytesIO(call.params["photo"]["data"]))
+    assert image.format == "PNG" and image.width > 300
+    assert sum(t.startswith("Week 2021-4-5") for t in fake.sent_texts()) == 1
+    digest_at = next(
+        i for i, c in enumerate(fake.calls) if c.params.get("text", "").startswith("Week")
+    )
+    assert fake.calls.index(call) > digest_at  # the picture follows its digest
+    # without `chart` the digest comes alone
+    assert "heatmap" not in await bot.ask(USER, "/digest sun 20:00")

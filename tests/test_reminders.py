@@ -21,9 +21,11 @@ from bot.core.notes import NoteDraft
 from bot.core.periods import parse_iso_week, parse_period
 from bot.core.reminders import (
     BadTime,
+    DigestRequest,
     due_daily,
     due_snooze,
     local_moment,
+    parse_digest,
     parse_time_of_day,
     parse_weekday,
     ptb_days,
@@ -257,3 +259,12 @@ def test_periods() -> None:
 )
 def test_what_reads_as_an_open_todo(text: str, open_: bool) -> None:
     assert is_open_todo(text) is open_
+
+
+def test_digest_arguments() -> None:
+    assert parse_digest(["sun"]) == DigestRequest(6, time(20, 0), chart=False)
+    assert parse_digest(["sun", "9pm", "chart"]) == DigestRequest(6, time(21, 0), chart=True)
+    assert parse_digest(["chart", "mon"]) == DigestRequest(0, time(20, 0), chart=True)
+    for bad in (["chart"], ["sun", "20:00", "chrat"], ["funday"], ["sun", "25:00"]):
+        with pytest.raises(BadTime):
+            parse_digest(bad)

@@ -110,6 +110,31 @@ def parse_weekday(text: str) -> int:
     raise BadTime(texts.WEEKDAY_BAD.format(text=text.strip()))
 
 
+@dataclass(frozen=True)
+class DigestRequest:
+    """`/digest sun 20:00 chart`: the day, the time, and whether the heatmap comes along."""
+
+    weekday: int
+    at: time
+    chart: bool
+
+
+CHART_WORDS = frozenset({"chart", "heatmap", "picture"})
+
+
+def parse_digest(args: list[str]) -> DigestRequest:
+    """`sun`, `sun 20:00`, `sun 20:00 chart`, `chart sun` (the time defaults to 20:00)."""
+    chart = any(a.lower() in CHART_WORDS for a in args)
+    rest = [a for a in args if a.lower() not in CHART_WORDS]
+    if not rest:
+        raise BadTime(texts.DIGEST_NO_DAY)
+    if len(rest) > 2:
+        raise BadTime(texts.DIGEST_EXTRA.format(text=" ".join(rest[2:])))
+    weekday = parse_weekday(rest[0])
+    at = parse_time_of_day(rest[1]) if len(rest) > 1 else time(20, 0)
+    return DigestRequest(weekday, at, chart)
+
+
 def ptb_days(weekday: int) -> tuple[int]:
     """PTB's run_daily counts 0 = Sunday; ours counts 0 = Monday."""
     return ((weekday + 1) % 7,)

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Job
 
 from bot import texts
@@ -28,6 +35,7 @@ from bot.core.reminders import (
     reminder_text,
     should_skip,
 )
+from bot.telegram.pictures import last_year_picture, user_counts
 from bot.telegram.services import KEY, App, Context, Services, db
 from storage.engine import is_transient
 from storage.users import UserInfo
@@ -138,6 +146,9 @@ async def catch_up(app: App, svc: Services, user: UserInfo) -> list[Outcome]:
         if result is not None:
             results.append(result)
     return results
+
+
+CHART = "digest-chart"  # the ledger's kind for the digest's picture
 
 
 def _grace(svc: Services) -> timedelta:
@@ -253,7 +264,26 @@ async def check_digest(app: App, svc: Services, user: UserInfo) -> Outcome | Non
         return None
     style = svc.settings.export_date_style
     text = await db(weekly_digest, svc.reader, user.id, due.day, style)
-    return await deliver(app, svc, user, due.day, "digest", one_message(text))
+    outcome = await deliver(app, svc, user, due.day, "digest", one_message(text))
+    if outcome == "sent" and user.digest_chart:
+        await send_chart(app, svc, user, due.day)
+    return outcome
+
+
+async def send_chart(app: App, svc: Services, user: UserInfo, day: date) -> None:
+    """The digest's heatmap picture, after the digest: claimed in the ledger on its own,
+    so it too goes out at most once; a failure is logged and not retried."""
+    if user.chat_id is None or not await db(svc.ledger.claim, user.id, day, CHART):
+        return
+    counts = await user_counts(svc, user.id)
+    try:
+        png = await last_year_picture(counts, day)
+        await app.bot.send_photo(
+            user.chat_id, png, caption=texts.DIGEST_CHART_CAPTION, filename="heatmap.png"
+        )
+    except TelegramError as exc:
+        log.warning("the digest's chart for user %s not sent: %s", user.id, exc)
+        await db(svc.ledger.mark, user.id, day, CHART, "failed")
 
 
 def _user_id(data: object) -> int:

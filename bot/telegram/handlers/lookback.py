@@ -13,14 +13,10 @@ from telegram.ext import CommandHandler, filters
 from bot import texts
 from bot.core.days import WEEKDAYS, format_date
 from bot.core.digest import one_line
-from bot.core.heatmap import render_heatmap
 from bot.core.lookback import (
     BadYear,
     Summary,
-    heatmap_grid,
-    last_year,
     month_days,
-    per_day,
     stats_year,
     summarize,
 )
@@ -29,6 +25,7 @@ from bot.core.tags import count_tags, find_tags
 from bot.core.view import day_html
 from bot.telegram.handlers.common import sender
 from bot.telegram.paging import Page, fit, send_page
+from bot.telegram.pictures import last_year_picture, render, user_counts
 from bot.telegram.replies import send_long, send_rich
 from bot.telegram.services import App, Context, Services, db
 from storage.lookback import Lookback
@@ -159,7 +156,7 @@ async def stats(update: Update, context: Context) -> None:
     except BadYear:
         await message.reply_text(texts.STATS_BAD.format(arg=arg[:50]))
         return
-    counts = per_day(await db(Lookback(svc.engine).entry_counts, user.id))
+    counts = await user_counts(svc, user.id)
     style = svc.settings.export_date_style
     if year is None:
         if not counts:
@@ -168,9 +165,7 @@ async def stats(update: Update, context: Context) -> None:
         first = min(counts)
         summary = summarize(counts, first, max(today, max(counts)), today)
         period = texts.STATS_SINCE.format(first=format_date(first, style))
-        start, end = last_year(today)
-        drawn = summarize(counts, start, end, today)
-        title = texts.STATS_PICTURE_LAST.format(days=drawn.days_logged, notes=drawn.notes)
+        png = await last_year_picture(counts, today)
     else:
         start, end = date(year, 1, 1), date(year, 12, 31)
         summary = summarize(counts, start, end, today)
@@ -181,8 +176,7 @@ async def stats(update: Update, context: Context) -> None:
         title = texts.STATS_PICTURE_YEAR.format(
             year=year, days=summary.days_logged, notes=summary.notes
         )
-    # matplotlib is CPU-bound for a few tenths of a second: not on the event loop
-    png = await asyncio.to_thread(render_heatmap, heatmap_grid(counts, start, end), title)
+        png = await render(counts, start, end, title)
     await message.reply_photo(
         png, caption=_caption(summary, period), filename="heatmap.png", do_quote=False
     )

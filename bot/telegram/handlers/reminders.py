@@ -11,7 +11,7 @@ from bot import texts
 from bot.core.days import WEEKDAYS, parse_date
 from bot.core.digest import digest_for, weekly_digest
 from bot.core.periods import parse_iso_week
-from bot.core.reminders import BadTime, parse_time_of_day, parse_weekday
+from bot.core.reminders import BadTime, parse_digest, parse_time_of_day
 from bot.telegram.handlers.common import button_number, sender
 from bot.telegram.replies import send_long
 from bot.telegram.scheduling import (
@@ -67,6 +67,7 @@ async def digest(update: Update, context: Context) -> None:
         state = texts.OFF
         if user.digest_weekday is not None and user.digest_time:
             state = f"{WEEKDAYS[user.digest_weekday]} {user.digest_time} ({user.timezone})"
+            state += texts.DIGEST_WITH_CHART if user.digest_chart else ""
         await message.reply_text(texts.DIGEST_STATE.format(state=state))
         return
     if args[0] in {"off", "none", "stop", "no"}:
@@ -75,15 +76,17 @@ async def digest(update: Update, context: Context) -> None:
         await message.reply_text(texts.DIGEST_OFF)
         return
     try:
-        weekday = parse_weekday(args[0])
-        at = parse_time_of_day(args[1]) if len(args) > 1 else parse_time_of_day("20:00")
+        asked = parse_digest(args)
     except BadTime as exc:
         await message.reply_text(texts.DIGEST_BAD.format(problem=str(exc)))
         return
-    user = await db(svc.users.set_digest, user.id, weekday, at.strftime("%H:%M"))
+    at = asked.at.strftime("%H:%M")
+    user = await db(svc.users.set_digest, user.id, asked.weekday, at, asked.chart)
     schedule_user(context.application, svc, user)
+    chart = texts.DIGEST_WITH_CHART if asked.chart else ""
+    day = WEEKDAYS[asked.weekday]
     await message.reply_text(
-        texts.DIGEST_ON.format(day=WEEKDAYS[weekday], time=user.digest_time, tz=user.timezone)
+        texts.DIGEST_ON.format(day=day, time=user.digest_time, tz=user.timezone, chart=chart)
     )
 
 
