@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +31,12 @@ def digest(payload: str) -> str:
     """The content key: the same update delivered twice is stored once, a different update
     that reuses an id (Telegram picks ids at random after a quiet week) is stored too."""
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def mark_done(s: Session, row_ids: list[int], now: datetime) -> None:
+    """Mark inbox rows processed inside an open transaction (a note's, or the inbox's own)."""
+    if row_ids:
+        s.execute(update(InboxUpdate).where(InboxUpdate.id.in_(row_ids)).values(done_at=now))
 
 
 class Inbox:
@@ -80,14 +86,14 @@ class Inbox:
                     )
         return len(new)
 
-    def pending(self, limit: int = 100) -> list[Pending]:
-        """The oldest unprocessed updates, in arrival order."""
+    def pending(self, limit: int = 100, after: int = 0) -> list[Pending]:
+        """The oldest unprocessed updates (stored after row `after`), in arrival order."""
         with self._sessions() as s:
             rows = s.execute(
                 select(
                     InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.chat_id, InboxUpdate.payload
                 )
-                .where(InboxUpdate.done_at.is_(None))
+                .where(InboxUpdate.done_at.is_(None), InboxUpdate.id > after)
                 .order_by(InboxUpdate.id)
                 .limit(limit)
             ).all()
@@ -108,12 +114,7 @@ class Inbox:
         """Mark `done` processed and count one more start of `row_id`, in one commit;
         returns how many times `row_id` has been started."""
         with self._sessions.begin() as s:
-            if done:
-                s.execute(
-                    update(InboxUpdate)
-                    .where(InboxUpdate.id.in_(done))
-                    .values(done_at=self._clock.now())
-                )
+            mark_done(s, done, self._clock.now())
             attempts = s.execute(
                 update(InboxUpdate)
                 .where(InboxUpdate.id == row_id)
@@ -128,8 +129,7 @@ class Inbox:
             return
         now = self._clock.now()
         with self._sessions.begin() as s:
-            if done:
-                s.execute(update(InboxUpdate).where(InboxUpdate.id.in_(done)).values(done_at=now))
+            mark_done(s, done, now)
             for row_id, why in (dead or {}).items():
                 s.execute(
                     update(InboxUpdate)

@@ -14,6 +14,8 @@ from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.notes import NoteDraft
+from storage.engine import is_transient
+from storage.inbox import mark_done
 from storage.models import Action, Entry, Note
 
 StoreStatus = Literal["stored", "duplicate", "updated", "created", "stale", "missing", "empty"]
@@ -37,6 +39,17 @@ class MessageRef:
     chat_id: int
     message_id: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A new message's notes, to store (see Notes.add_message)."""
+
+    ref: MessageRef
+    day: date
+    drafts: list[NoteDraft]
+    reply_to: int | None = None
+    album: str | None = None
 
 
 class Notes:
@@ -191,44 +204,81 @@ class Notes:
         The photos of an album (one message each, sharing `album`, with no end marker)
         nest under the album's first photo when that one has a caption.
         """
-        if not drafts:
-            raise ValueError("a message with nothing to store")
+        new = NewMessage(ref, day, drafts, reply_to, album)
         now = self._clock.now()
         try:
             with self._sessions.begin() as s:
-                existing = self._root(s, ref.chat_id, ref.message_id)
-                if existing is not None:
-                    return Stored("duplicate", note_id=existing.id)
-                parent = self._album_head(s, ref.chat_id, album) if album else None
-                if parent is None and reply_to is not None:
-                    parent = self._root(s, ref.chat_id, reply_to)
-                    if parent is not None and parent.deleted_at is not None:
-                        parent = None
-                if parent is not None:
-                    entry = s.get(Entry, parent.entry_id)
-                    assert entry is not None
-                    parent_id: int | None = parent.id
-                else:
-                    entry = self._entry_for(s, ref.user_id, DayRange.single(day), now)
-                    parent_id = None
-                position = self._next_position(s, entry.id, parent_id)
-                part = 0
-                root: Note | None = None
-                for i, draft in enumerate(drafts):
-                    note, part = self._insert_tree(
-                        s, ref, entry.id, parent_id, position + i, draft, part, now
-                    )
-                    root = root or note
-                assert root is not None
-                root.media_group = album
-                return Stored(
-                    "stored",
-                    day=entry.start_date,
-                    note_id=root.id,
-                    parent_text=parent.text if parent else None,
-                )
+                return self._add(s, new, now)
         except IntegrityError:
             return Stored("duplicate")  # another delivery of the same message won the race
+
+    def add_many(
+        self, messages: list[NewMessage], inbox_done: list[int] | None = None
+    ) -> list[Stored | Exception]:
+        """Store several messages in one transaction (a group commit), in order, and mark
+        the inbox rows they came from processed in the same commit.
+
+        Each message has its own savepoint: one that fails is rolled back alone and its
+        slot holds the error. A database that is away fails the whole call, and then
+        nothing of it is stored.
+        """
+        now = self._clock.now()
+        results: list[Stored | Exception] = []
+        with self._sessions.begin() as s:
+            if s.get_bind().dialect.name == "sqlite":
+                # the write lock first (waiting for it up to busy_timeout): a transaction
+                # opened by the first SAVEPOINT would read first, and SQLite refuses at
+                # once to turn a read into a write when another writer committed meanwhile
+                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            for new in messages:
+                try:
+                    with s.begin_nested():
+                        results.append(self._add(s, new, now))
+                except IntegrityError:
+                    results.append(Stored("duplicate"))
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    results.append(exc)
+            mark_done(s, inbox_done or [], now)
+        return results
+
+    def _add(self, s: Session, new: NewMessage, now: datetime) -> Stored:
+        """One message's notes, inside an open transaction."""
+        ref, album = new.ref, new.album
+        if not new.drafts:
+            raise ValueError("a message with nothing to store")
+        existing = self._root(s, ref.chat_id, ref.message_id)
+        if existing is not None:
+            return Stored("duplicate", note_id=existing.id)
+        parent = self._album_head(s, ref.chat_id, album) if album else None
+        if parent is None and new.reply_to is not None:
+            parent = self._root(s, ref.chat_id, new.reply_to)
+            if parent is not None and parent.deleted_at is not None:
+                parent = None
+        if parent is not None:
+            entry = s.get(Entry, parent.entry_id)
+            assert entry is not None
+            parent_id: int | None = parent.id
+        else:
+            entry = self._entry_for(s, ref.user_id, DayRange.single(new.day), now)
+            parent_id = None
+        position = self._next_position(s, entry.id, parent_id)
+        part = 0
+        root: Note | None = None
+        for i, draft in enumerate(new.drafts):
+            note, part = self._insert_tree(
+                s, ref, entry.id, parent_id, position + i, draft, part, now
+            )
+            root = root or note
+        assert root is not None
+        root.media_group = album
+        return Stored(
+            "stored",
+            day=entry.start_date,
+            note_id=root.id,
+            parent_text=parent.text if parent else None,
+        )
 
     def edit_message(
         self, ref: MessageRef, drafts: list[NoteDraft], day: date, reply_to: int | None = None

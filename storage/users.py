@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.clock import Clock
 from storage.models import User
 from storage.tables import new_user
+
+REMEMBER = timedelta(seconds=5)  # how long a user read for a note is trusted
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,41 @@ def _info(u: User) -> UserInfo:
 class Users:
     """Reads and changes users; every method runs in its own transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, *, remember: timedelta = REMEMBER
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._remember = remember
+        # each update's sender, without a read per update: what this process changed it
+        # knows; another replica's change is seen once `remember` has passed
+        self._known: dict[int, tuple[UserInfo, datetime]] = {}
+
+    def _keep(self, info: UserInfo) -> UserInfo:
+        self._known[info.id] = (info, self._clock.now())
+        return info
 
     def ensure(
         self, user_id: int, chat_id: int, name: str, timezone: str, reminder_time: str | None
     ) -> UserInfo:
         """Get a user, creating them with defaults; writing again un-blocks them."""
         now = self._clock.now()
+        known = self._known.get(user_id)
+        if known is not None:
+            info, seen = known
+            if info.chat_id == chat_id and not info.blocked and now - seen < self._remember:
+                return info
+        return self._keep(self._ensure(user_id, chat_id, name, timezone, reminder_time, now))
+
+    def _ensure(
+        self,
+        user_id: int,
+        chat_id: int,
+        name: str,
+        timezone: str,
+        reminder_time: str | None,
+        now: datetime,
+    ) -> UserInfo:
         with self._sessions.begin() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -69,7 +97,7 @@ class Users:
                     s.flush()
                 except IntegrityError:
                     s.rollback()
-                    return self.ensure(user_id, chat_id, name, timezone, reminder_time)
+                    return self._ensure(user_id, chat_id, name, timezone, reminder_time, now)
             elif user.blocked or user.chat_id != chat_id:
                 user.blocked = False
                 user.chat_id = chat_id
@@ -145,4 +173,5 @@ class Users:
                 raise LookupError(f"no user {user_id}")
             apply(user)
             user.updated_at = self._clock.now()
-            return _info(user)
+            info = _info(user)
+        return self._keep(info)

@@ -41,8 +41,8 @@ class RacingInbox(Inbox):
         self.raw: dict[str, Any] | None = raw
         self.loop = asyncio.get_running_loop()
 
-    def pending(self, limit: int = 100) -> list[Any]:
-        rows = super().pending(limit)
+    def pending(self, limit: int = 100, after: int = 0) -> list[Any]:
+        rows = super().pending(limit, after)
         if not rows and self.raw is not None:
             raw, self.raw = self.raw, None
             asyncio.run_coroutine_threadsafe(self.intake.accept([raw]), self.loop).result(10)
@@ -166,7 +166,7 @@ def test_run_command_stops_cleanly_and_never_logs_the_token(
 async def test_a_database_outage_keeps_the_note_for_later(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot()
     svc = bot.exposed["services"]
-    svc.notes = away(svc.notes, "add_message", times=2)
+    svc.notes = away(svc.notes, "add_many", times=2)
     svc.intake.retry_pause = 0.2
     fake.send(USER, "written while the database restarts")
     fake.send(USER, "and the next one waits its turn")
@@ -266,7 +266,7 @@ async def test_an_update_the_database_keeps_refusing_is_set_aside(
     bot = await start_bot()
     svc, intake = await fast_retries(bot)
     intake.max_retries = 3
-    svc.notes = away(svc.notes, "add_message", times=4)
+    svc.notes = away(svc.notes, "add_many", times=4)
     fake.send(USER, "refused at every try")
     fake.send(USER, "stored once the database answers")
     await bot.reacted(1)
@@ -281,7 +281,7 @@ async def test_an_outage_is_one_log_line_then_one_when_it_is_over(
     caplog.set_level(logging.INFO)
     bot = await start_bot()
     svc, _intake = await fast_retries(bot)
-    svc.notes = away(svc.notes, "add_message", times=6)
+    svc.notes = away(svc.notes, "add_many", times=6)
     fake.send(USER, "written while the database restarts")
     await bot.reacted(1)
     lines = await outage_log(bot, caplog)

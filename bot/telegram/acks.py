@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 ACK = "✍"
 MAX_RETRIES = 3  # 429s on one reaction before it is given up
 DRAIN_SECONDS = 5.0  # how long a clean stop waits for reactions still on their way
+# reactions on the wire at once: a group commit acknowledges hundreds of notes together,
+# and hundreds of simultaneous requests cost more (a connection each, and httpcore's pool
+# scans its queue at every step) than a few connections kept busy
+IN_FLIGHT = 8
 
 
 class Acks:
@@ -28,6 +32,7 @@ class Acks:
         self._bot = bot
         self._max_retries = max_retries
         self._pending: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
 
     def react(self, chat_id: int, message_id: int) -> None:
         """Acknowledge a message whose note is committed; returns at once."""
@@ -36,6 +41,10 @@ class Acks:
         task.add_done_callback(self._pending.discard)
 
     async def _send(self, chat_id: int, message_id: int) -> None:
+        async with self._slots:
+            await self._send_now(chat_id, message_id)
+
+    async def _send_now(self, chat_id: int, message_id: int) -> None:
         # the rate limiter would retry a 429 too: here it only paces, so a reaction is
         # retried in one place and only after Telegram said it was not applied
         for attempt in range(self._max_retries + 1):

@@ -18,6 +18,7 @@ from telegram.ext import (
 from bot import texts
 from bot.telegram import paging
 from bot.telegram.acks import Acks
+from bot.telegram.groupcommit import NoteWriter
 from bot.telegram.handlers import (
     access,
     commands,
@@ -78,6 +79,7 @@ def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = No
     app = builder.build()
     app.bot_data[KEY] = svc
     svc.acks = Acks(app.bot)
+    svc.writer = NoteWriter(lambda: svc.notes)
     register(app)
     return app
 

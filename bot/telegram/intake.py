@@ -2,8 +2,9 @@
 
 PTB's own updater confirms updates (asks for the next offset) before the handlers have
 run, so a hard kill loses what was in flight. Here a fetcher stores each batch durably
-and only then moves the offset; a worker feeds stored updates to the Application in
-order and marks them done. Rows left unprocessed by a crash are replayed at start; the
+and only then moves the offset; a worker hands stored updates to per-chat lanes (one
+chat's updates strictly in arrival order, different chats side by side) and marks them
+done, many in one commit. Rows left unprocessed by a crash are replayed at start; the
 handlers are idempotent, so a replay never duplicates a note.
 
 Nothing is replayed forever: an update PTB cannot read, one that was started MAX_STARTS
@@ -33,6 +34,8 @@ from telegram.error import (
 )
 
 from bot import texts
+from bot.telegram.groupcommit import IN_HAND, InboxMark
+from bot.telegram.lanes import WIDTH, Lanes
 from bot.telegram.ratelimit import retry_after_seconds
 from bot.telegram.services import KEY, App, Services, db
 from storage.engine import is_transient, one_line
@@ -45,6 +48,12 @@ READ_MARGIN = 10  # seconds allowed beyond the long-poll timeout for the answer 
 MAX_STARTS = 3  # starts of a replayed update that never finished before it is set aside
 MAX_RETRIES = 30  # database errors for one update (pauses double up to MAX_PAUSE)
 MAX_PAUSE = 60.0
+BUFFER = 5000  # stored updates read ahead into the lanes
+
+
+def lane_of(row: Pending) -> tuple[str, int]:
+    """Updates of one chat share a lane; an update without a chat has its own."""
+    return ("chat", row.chat_id) if row.chat_id is not None else ("row", row.id)
 
 
 class Outage:
@@ -145,6 +154,14 @@ class Intake:
         self.flood_waits = 0  # 429 answers to getUpdates
         self.on_handled: Callable[[float], None] | None = None  # seconds per update (metrics)
         self._tasks: list[asyncio.Task[None]] = []
+        self.width = WIDTH  # updates handled at once, each chat's in order
+        self.buffer = BUFFER  # updates read ahead into the lanes
+        self._lanes: Lanes[tuple[str, int], Pending] | None = None
+        self._inflight: set[int] = set()  # rows in a lane or waiting for their done mark
+        self._done: list[int] = []
+        self._dead: dict[int, str] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._halt = asyncio.Event()  # set on stop: cuts pauses short
 
     @property
     def alive(self) -> bool:
@@ -180,6 +197,7 @@ class Intake:
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({stopper, worker, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         self._stopping = True
+        self._halt.set()
         stopper.cancel()
         if fetcher is not None:
             fetcher.cancel()
@@ -290,76 +308,118 @@ class Intake:
             offset = max(u["update_id"] for u in updates) + 1
 
     async def _work_loop(self) -> None:
-        bot = self._app.bot
-        while True:
-            # cleared before the read: an update stored while the read is under way wakes
-            # the next wait instead of sitting in the inbox until idle_wait runs out
-            self._wake.clear()
-            try:
-                rows = await db(self.inbox.pending, self._batch)
-            except Exception as exc:
-                self.outage.failed(exc, "reading the inbox")
-                await asyncio.sleep(self._pause())
-                continue
-            if not rows:
-                if self._stopping:
-                    return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
-                continue
-            done: list[int] = []
-            dead: dict[int, str] = {}
-            again = False
-            try:
-                for row in rows:
-                    if row.id <= self._replay_until:
-                        # left unfinished by the last run: count each start, so that an
-                        # update that crashes or freezes the bot is set aside, not replayed
-                        # at every start forever
-                        try:
-                            started = await db(self.inbox.begin, row.id, done)
-                        except Exception as exc:
-                            self.outage.failed(exc, "counting a replay")
-                            again = True
-                            break
-                        done = []
-                        if started > MAX_STARTS:
-                            dead[row.id] = f"started {started - 1} times without finishing"
-                            await self._set_aside(row, readable(row.payload, bot))
-                            continue
-                    update = readable(row.payload, bot)
-                    if update is None:
-                        log.warning(
-                            "skipping update %s: python-telegram-bot cannot read it", row.update_id
-                        )
-                        dead[row.id] = "python-telegram-bot cannot read it"
-                        continue
-                    handling = time.perf_counter()
-                    await self._app.process_update(update)
-                    if self.on_handled is not None:
-                        self.on_handled(time.perf_counter() - handling)
-                    if update.update_id in self._retry:
-                        self._retry.discard(update.update_id)
-                        if await self._give_up(row, update):
-                            continue
-                        # stays in the inbox, and so does everything after it: order holds
-                        again = True
-                        break
-                    self._told.discard(update.update_id)
-                    self._retries.pop(update.update_id, None)
-                    done.append(row.id)
-                    self.processed += 1
-                    self.outage.ok()
-            finally:
-                # handlers are idempotent: a crash before this line only causes a replay
+        """Read stored updates in arrival order and hand each to its chat's lane."""
+        lanes: Lanes[tuple[str, int], Pending] = Lanes(self._handle, width=self.width)
+        self._lanes = lanes
+        cursor = 0  # the newest row handed to a lane (rows after it are read next)
+        try:
+            while not self._stopping:
+                if lanes.queued >= self.buffer:
+                    await lanes.changed()
+                    continue
+                # cleared before the read: an update stored while the read is under way wakes
+                # the next wait instead of sitting in the inbox until idle_wait runs out
+                self._wake.clear()
                 try:
-                    await db(self.inbox.finish, done, dead)
+                    rows = await db(self.inbox.pending, self._batch, after=cursor)
                 except Exception as exc:
-                    self.outage.failed(exc, "marking updates done (they will be replayed)")
-            if self._stopping:
+                    self.outage.failed(exc, "reading the inbox")
+                    await self._rest()
+                    continue
+                for row in rows:
+                    if row.id not in self._inflight:
+                        self._inflight.add(row.id)
+                        lanes.submit(lane_of(row), row)
+                if rows:
+                    cursor = rows[-1].id
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+                except TimeoutError:
+                    # idle: look at the whole inbox again, for a row whose transaction
+                    # committed after a newer one's (possible with concurrent writers)
+                    cursor = 0
+        finally:
+            await lanes.close()  # each lane finishes the update in hand; the rest are replayed
+            await self._flush()
+
+    async def _handle(self, row: Pending) -> None:
+        """One stored update, in its lane: handled, retried while the database is away,
+        or set aside; then marked done (in the batch of marks, or by its note's commit)."""
+        bot = self._app.bot
+        counted = False
+        while not self._stopping:
+            if row.id <= self._replay_until and not counted:
+                # left unfinished by the last run: count each start, so that an update
+                # that crashes or freezes the bot is set aside, not replayed forever
+                try:
+                    started = await db(self.inbox.begin, row.id, [])
+                except Exception as exc:
+                    self.outage.failed(exc, "counting a replay")
+                    await self._rest()
+                    continue
+                counted = True
+                if started > MAX_STARTS:
+                    self._mark(row.id, f"started {started - 1} times without finishing")
+                    await self._set_aside(row, readable(row.payload, bot))
+                    return
+            update = readable(row.payload, bot)
+            if update is None:
+                log.warning("skipping update %s: python-telegram-bot cannot read it", row.update_id)
+                self._mark(row.id, "python-telegram-bot cannot read it")
                 return
-            if again:
-                await asyncio.sleep(self._pause())
+            mark = InboxMark(row.id)
+            token = IN_HAND.set(mark)
+            try:
+                handling = time.perf_counter()
+                await self._app.process_update(update)
+                if self.on_handled is not None:
+                    self.on_handled(time.perf_counter() - handling)
+            finally:
+                IN_HAND.reset(token)
+            if update.update_id in self._retry:
+                self._retry.discard(update.update_id)
+                if await self._give_up(row, update):
+                    self._inflight.discard(row.id)
+                    return
+                # stays in hand, and so does everything after it in this chat: order holds
+                await self._rest()
+                continue
+            self._told.discard(update.update_id)
+            self._retries.pop(update.update_id, None)
+            self.processed += 1
+            self.outage.ok()
+            if mark.done:
+                self._inflight.discard(row.id)  # committed with its note
+            else:
+                self._mark(row.id)
+            return
+
+    def _mark(self, row_id: int, dead: str | None = None) -> None:
+        """Queue a row's done mark; marks that pile up during a commit share the next one."""
+        if dead is None:
+            self._done.append(row_id)
+        else:
+            self._dead[row_id] = dead
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="intake-marks")
+
+    async def _flush(self) -> None:
+        while self._done or self._dead:
+            done, dead = self._done, self._dead
+            self._done, self._dead = [], {}
+            # handlers are idempotent: a crash before this commit only causes a replay
+            try:
+                await db(self.inbox.finish, done, dead)
+            except Exception as exc:
+                self.outage.failed(exc, "marking updates done (they will be replayed)")
+            self._inflight.difference_update(done)
+            self._inflight.difference_update(dead)
+
+    async def _rest(self) -> None:
+        """The pause before the next try (cut short by a stop)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._halt.wait(), timeout=self._pause())
 
     async def _give_up(self, row: Pending, update: Update) -> bool:
         """After too many transient failures, set the update aside (True) — only if the

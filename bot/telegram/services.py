@@ -22,7 +22,8 @@ from storage.notes import Notes
 from storage.reader import Reader
 from storage.users import UserInfo, Users
 
-if TYPE_CHECKING:  # both import this module
+if TYPE_CHECKING:  # these import this module
+    from bot.telegram.groupcommit import NoteWriter
     from bot.telegram.intake import Intake
     from bot.telegram.scheduling import Scheduled
 
@@ -46,6 +47,7 @@ class Services:
     app: App | None = None  # built from these services, so set right after
     intake: Intake | None = None  # with INTAKE=inbox: where a handler's failed update waits
     acks: Acks | None = None  # the ✍ reactions on their way (set with the app)
+    writer: NoteWriter | None = None  # new notes, committed in groups (set with the app)
     jobs: dict[int, Scheduled] = field(default_factory=dict)  # each user's reminder jobs
     # thousands of reminders due in one minute wait here, not as thousands of tasks in
     # the thread pool and the limiter: a congested loop lets paced requests out in
@@ -76,6 +78,12 @@ def acks(svc: Services) -> Acks:
     """The reactions in flight (set up with the Application)."""
     assert svc.acks is not None
     return svc.acks
+
+
+def writer(svc: Services) -> NoteWriter:
+    """The group committer of new notes (set up with the Application)."""
+    assert svc.writer is not None
+    return svc.writer
 
 
 async def db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -24,8 +24,8 @@ from bot.core.kinds import media_paths
 from bot.telegram.convert import entities, extra_of, file_of, origin_of
 from bot.telegram.handlers.common import user_of
 from bot.telegram.media import fetch, place, sniff, sniff_file, used_bytes
-from bot.telegram.services import Context, Services, acks, db, services
-from storage.notes import MessageRef
+from bot.telegram.services import Context, Services, acks, db, services, writer
+from storage.notes import MessageRef, NewMessage
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,9 @@ async def capture(update: Update, context: Context) -> None:
             svc.notes.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to
         )
     else:
-        result = await db(
-            svc.notes.add_message,
-            ref,
-            outcome.day,
-            outcome.drafts,
-            outcome.reply_to,
-            outcome.album,
+        # committed with the other notes arriving meanwhile, and only then acknowledged
+        result = await writer(svc).add(
+            NewMessage(ref, outcome.day, outcome.drafts, outcome.reply_to, outcome.album)
         )
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:

@@ -1,0 +1,220 @@
+"""Per-chat lanes and group commit: chats in parallel, each in arrival order, notes committed
+together and acknowledged only after the commit that holds them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import random
+import threading
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from bot.core.capture import message_notes
+from bot.core.clock import SystemClock
+from bot.emulator import FakeBotAPI
+from bot.telegram.groupcommit import IN_HAND, InboxMark, NoteWriter
+from bot.telegram.lanes import Lanes
+from storage.engine import session_factory
+from storage.inbox import Inbox
+from storage.models import InboxUpdate, Note
+from storage.notes import MessageRef, NewMessage, Notes
+from storage.users import Users
+from tests.conftest import USER, migrated_engine
+
+CHATS = [USER + i for i in range(8)]
+
+
+async def test_a_lane_keeps_its_order_while_lanes_interleave() -> None:
+    seen: dict[str, list[int]] = {}
+    in_hand: set[str] = set()
+    overlapped = False
+
+    async def handle(item: tuple[str, int]) -> None:
+        nonlocal overlapped
+        key, n = item
+        assert key not in in_hand  # never two items of one lane at once
+        in_hand.add(key)
+        overlapped = overlapped or len(in_hand) > 1
+        for _ in range(random.Random(n).randrange(4)):
+            await asyncio.sleep(0)
+        in_hand.discard(key)
+        seen.setdefault(key, []).append(n)
+
+    lanes: Lanes[str, tuple[str, int]] = Lanes(handle, width=4)
+    for n in range(200):
+        key = "abcde"[n * 7 % 5]
+        lanes.submit(key, (key, n))
+    while lanes.queued:
+        await lanes.changed()
+    assert overlapped
+    for key, numbers in seen.items():
+        assert numbers == sorted(numbers), key
+    assert sum(len(n) for n in seen.values()) == 200 and len(lanes) == 0
+
+
+async def test_many_chats_interleaved_each_in_arrival_order(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    # queued before the bot starts, so that the lanes get them all at once
+    expected: dict[int, str] = {}
+    parents: dict[int, dict[str, Any]] = {}
+    for i in range(6):
+        for chat in CHATS:
+            if i % 3 == 2:  # a reply to the previous note, right behind it
+                fake.send(chat, f"reply {i}", reply_to=parents[chat]["message_id"])
+            else:
+                parents[chat] = fake.send(chat, f"note {i}")
+                if i % 3 == 1:  # an edit of the note just sent, right behind it
+                    fake.edit(parents[chat], f"note {i} (edited)")
+    for chat in CHATS:
+        expected[chat] = (
+            "* note 0\n* note 1 (edited)\n  * reply 2\n* note 3\n* note 4 (edited)\n  * reply 5"
+        )
+    bot = await start_bot(allowed_user_ids=",".join(map(str, CHATS)))
+    await bot.reacted(len(CHATS) * 6)
+    for chat in CHATS:
+        assert await bot.markdown(chat) == expected[chat], chat
+
+
+class SlowFor:
+    """The users repository, except that looking up `user` waits until `go` is set
+    (an injected slow path for one chat: a slow lookup, a slow download...)."""
+
+    def __init__(self, users: Any, user: int) -> None:
+        self.fake = copy.copy(users)
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        real = users.ensure
+
+        def ensure(user_id: int, *args: Any) -> Any:
+            if user_id == user:
+                self.reached.set()
+                self.go.wait(30)
+            return real(user_id, *args)
+
+        self.fake.ensure = ensure
+
+
+async def test_one_chats_slow_handler_does_not_hold_another_chat(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    slow, quick = CHATS[0], CHATS[1]
+    bot = await start_bot(allowed_user_ids=f"{slow},{quick}")
+    svc = bot.exposed["services"]
+    slowed = SlowFor(svc.users, slow)
+    svc.users = slowed.fake
+    try:
+        fake.send(slow, "stuck behind a slow path")
+        fake.send(slow, "waits its turn in the same chat")
+        await bot.until(slowed.reached.is_set)
+        fake.send(quick, "not held by the other chat")
+        await bot.reacted(1)
+        reacted = [int(c.params["chat_id"]) for c in fake.calls_to("setMessageReaction")]
+        assert reacted == [quick] and not slowed.go.is_set()
+    finally:
+        slowed.go.set()
+    await bot.reacted(3)
+    assert await bot.markdown(slow) == (
+        "* stuck behind a slow path\n* waits its turn in the same chat"
+    )
+
+
+def journal(db_url: str) -> tuple[Any, Any]:
+    """An engine and its sessions on a journal that has the user USER."""
+    engine = migrated_engine(db_url)
+    sessions = session_factory(engine)
+    Users(sessions, SystemClock()).ensure(USER, USER, "Ann", "UTC", None)
+    return engine, sessions
+
+
+def new_message(message_id: int, text: str) -> NewMessage:
+    at = SystemClock().now()
+    return NewMessage(MessageRef(USER, USER, message_id, at), at.date(), message_notes(text))
+
+
+class HeldNotes(Notes):
+    """Real notes, except that the first add_many waits for `go` (a slow first commit)."""
+
+    def __init__(self, notes: Notes) -> None:
+        super().__init__(notes._sessions, notes._clock)
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        self.groups: list[int] = []
+
+    def add_many(self, messages: list[NewMessage], inbox_done: list[int] | None = None) -> Any:
+        self.groups.append(len(messages))
+        if len(self.groups) == 1:
+            self.reached.set()
+            self.go.wait(30)
+        return super().add_many(messages, inbox_done)
+
+
+async def test_notes_arriving_during_a_commit_share_the_next_one(db_url: str) -> None:
+    engine, sessions = journal(db_url)
+    held = HeldNotes(Notes(sessions, SystemClock()))
+    inbox = Inbox(sessions, SystemClock())
+    inbox.store([(i, USER, json.dumps({"update_id": i})) for i in range(1, 7)])
+    rows = [p.id for p in inbox.pending()]
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    writer = NoteWriter(lambda: held)
+
+    async def add(n: int) -> Any:
+        mark = InboxMark(rows[n])
+        IN_HAND.set(mark)  # each task has its own context: the update it is handling
+        stored = await writer.add(new_message(n + 1, f"note {n}"))
+        return stored.status, mark.done
+
+    first = asyncio.create_task(add(0))
+    await asyncio.to_thread(held.reached.wait, 30)
+    rest = [asyncio.create_task(add(n)) for n in range(1, 6)]
+    await asyncio.sleep(0)  # all five are queued behind the commit under way
+    assert not any(t.done() for t in rest)  # none acknowledged before its commit
+    held.go.set()
+    results = [await first] + [await t for t in rest]
+    assert results == [("stored", True)] * 6
+    assert held.groups == [1, 5] and writer.commits == 2
+    assert len(commits) == 2  # six notes, two transactions
+    assert inbox.pending() == []  # their inbox rows were marked in those commits
+    engine.dispose()
+
+
+async def test_a_crash_before_the_group_commit_loses_nothing(
+    fake: FakeBotAPI, start_bot: Any, db_url: str
+) -> None:
+    engine, sessions = journal(db_url)
+    inbox = Inbox(sessions, SystemClock())
+    updates = [fake.message(USER, f"note {n}") for n in range(5)]
+    inbox.store(
+        [(9200 + n, USER, json.dumps({"update_id": 9200 + n, "message": m}))
+         for n, m in enumerate(updates)]
+    )  # fmt: skip
+
+    class Crash(BaseException):
+        """The process dies here (kill -9 between the inserts and the commit)."""
+
+    def die(session: Session) -> None:
+        raise Crash
+
+    event.listen(sessions, "before_commit", die)
+    with contextlib.suppress(Crash):
+        Notes(sessions, SystemClock()).add_many(
+            [new_message(m["message_id"], m["text"]) for m in updates],
+            [p.id for p in inbox.pending()],
+        )
+    event.remove(sessions, "before_commit", die)
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(Note)).scalar_one() == 0
+        assert c.execute(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.done_at.is_(None))
+        ).scalar_one() == 5  # fmt: skip
+    bot = await start_bot()  # the next start replays the inbox: every note, once
+    await bot.reacted(5)
+    assert await bot.markdown(USER) == "\n".join(f"* note {n}" for n in range(5))
+    await bot.until(lambda: not inbox.pending())
+    engine.dispose()
