@@ -172,7 +172,7 @@ def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> S
             flush()
             month, month_days = key, []
         in_day = pages.note_entries(span, tree)
-        body = md.render(pages.day_body(tree), "../", found)
+        body = md.notes(tree, "../", found)
         count = sum(len(note.walk()) for note in tree)
         month_days.append(pages.DayHtml(span, body, count))
         search.extend(in_day)
@@ -185,9 +185,7 @@ def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> S
         items = tag_items[tag.key]
         writer.text(pages.tag_file(tag.key), pages.tag_page(title, tag.name, items, style))
     sections = "".join(
-        md.render(pages.day_body(s.notes), "", found)
-        for s in bulk_export.sections(engine, user_id)
-        if s.notes
+        md.notes(s.notes, "", found) for s in bulk_export.sections(engine, user_id) if s.notes
     )
     writer.text("index.html", pages.index_page(title, counts, links, sections, tags))
     writer.text("search.html", pages.search_page(title))
@@ -225,6 +223,6 @@ def _collect_tags(
             if not keys:
                 continue
             tagged.append(note.text)
-            item = pages.TagItem(span, md.render(pages.day_body([note]), "../", found))
+            item = pages.TagItem(span, md.notes([note], "../", found))
             for key in keys:
                 tag_items[key].append(item)

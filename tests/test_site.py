@@ -70,7 +70,7 @@ def assert_inert(html: str) -> None:
 
 def render_day(notes: list[NoteDraft], media_url: str = "media/") -> tuple[str, set[str]]:
     found = pages.Rendered()
-    html = pages.Markdown(media_url).render(pages.day_body(notes), "../", found)
+    html = pages.Markdown(media_url).notes(notes, "../", found)
     return html, found.media
 
 
