@@ -12,7 +12,6 @@ import gc
 import multiprocessing
 import resource
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -20,23 +19,12 @@ from typing import TypeVar
 
 from bot.core.gcpause import gc_paused
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
+from bot.limits import BOT_LIMITS as BOT_LIMITS
+from bot.limits import CLI_LIMITS as CLI_LIMITS
+from bot.limits import Limits
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long a child may run (wall clock) and how much address space it may map."""
-
-    seconds: float
-    memory: int  # bytes of address space (RLIMIT_AS), the interpreter's own included
-
-
-# A 1 MB journal parses in about 3 s on a busy machine; a 20 MB one (Telegram's download
-# limit) in about a minute, which the bot refuses and `rizhilu import` accepts.
-BOT_LIMITS = Limits(seconds=30.0, memory=1536 << 20)
-CLI_LIMITS = Limits(seconds=600.0, memory=4096 << 20)
 
 
 class Refused(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -13,9 +13,11 @@ from bot.core.clock import Clock
 from bot.settings import Settings
 from bot.telegram.httpd import HttpServer, Request, Response
 from bot.telegram.intake import Intake
-from bot.telegram.metrics import Metrics
 from bot.telegram.services import App
 from storage import stats
+
+if TYPE_CHECKING:  # prometheus_client only when METRICS_PORT is set
+    from bot.telegram.metrics import Metrics
 
 log = logging.getLogger(__name__)
 DB_TIMEOUT = 5.0  # a health probe must answer even when the database hangs

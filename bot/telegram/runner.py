@@ -15,7 +15,6 @@ from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
 from bot.telegram.autoexport import schedule_autoexport
 from bot.telegram.backups import schedule_backups
 from bot.telegram.intake import Intake
-from bot.telegram.metrics import Metrics
 from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
@@ -140,6 +139,8 @@ async def run_bot(
         health = Health(engine, clock, app, intake if own_intake else None)
         metrics = None
         if settings.metrics_port is not None:
+            from bot.telegram.metrics import Metrics  # prometheus_client only when asked for
+
             metrics = Metrics(engine, lambda: flood_waits(app, intake))
             intake.on_handled = metrics.latency.observe
         ops = OpsServers(settings, health, metrics)

@@ -13,9 +13,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
+from bot.limits import BOT_LIMITS, Limits
 from bot.settings import Settings
 from bot.telegram.acks import Acks
-from bot.worker import BOT_LIMITS, Limits
 from storage.actions import Actions
 from storage.ledger import Ledger
 from storage.notes import Notes

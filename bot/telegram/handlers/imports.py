@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, ExtBot, MessageHandler, filters
 
+if TYPE_CHECKING:
+    from bot.core.journal_doc import ParsedJournal
+
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD
-from bot.core.journal_doc import ParsedJournal
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import App, Context, Services, db, services
-from bot.worker import Refused, parse_journal_file
-from storage import bulk_import
 
 log = logging.getLogger(__name__)
 KIND = "import"
@@ -45,6 +46,8 @@ async def _parse(svc: Services, text: str, fix: bool = False) -> ParsedJournal |
 
     A hostile file must not hold the event loop (or the GIL) for everyone: see bot.worker.
     """
+    from bot.worker import Refused, parse_journal_file  # only when a file comes
+
     try:
         return await asyncio.to_thread(parse_journal_file, text, svc.parse_limits, fix=fix)
     except Refused as exc:
@@ -71,6 +74,8 @@ async def offer(update: Update, context: Context) -> None:
     if not parsed.days:
         await message.reply_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
         return
+    from storage import bulk_import
+
     now = svc.clock.now()
     report = await db(
         bulk_import.import_journal, svc.engine, user.id, parsed, now, user.timezone, dry_run=True
@@ -149,6 +154,8 @@ async def _import(
     if parsed is None:
         await preview.edit_text(texts.IMPORT_REFUSED.format(name=name))
         return
+    from storage import bulk_import
+
     user = await db(svc.users.get, user_id)
     tz = user.timezone if user else svc.settings.timezone
     report = await db(bulk_import.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)

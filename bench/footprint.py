@@ -1,0 +1,105 @@
+"""Benchmark: idle memory and time to the first ✍, rizhilu beside a bare react-only PTB bot.
+
+    python bench/footprint.py [--repeat 3] [--idle 3]
+
+Each bot starts as its own process against the same in-process fake Bot API with one note
+already waiting. Time to first ack runs from the process's start to its setMessageReaction
+for that note; idle RSS is the process's resident set (VmRSS) after it has then sat idle
+for --idle seconds. rizhilu runs `rizhilu run` with default settings on a fresh SQLite
+file; the bare bot is bench/ingest.py's (stock updater, one handler, no database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ingest import FIRST_USER, REACTION, bare_command, environment, rizhilu_command
+from bot.emulator import FakeBotAPI
+
+
+@dataclass(frozen=True)
+class Footprint:
+    first_ack_s: float
+    idle_rss_mb: float
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def measure(name: str, cmd: list[str], url: str, idle: float) -> Footprint:
+    fake = FakeBotAPI().start()
+    fake.send(FIRST_USER, "the first note")
+    started = time.monotonic()
+    bot = subprocess.Popen(
+        cmd, env=environment(fake, 1, url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        fake.wait_for(lambda: bool(fake.calls_to(REACTION)), 60, f"{name}'s first ack")
+        first = fake.calls_to(REACTION)[0].at - started
+        time.sleep(idle)  # a bench, not a test: idle means nothing happening for a while
+        rss = rss_mb(bot.pid)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            _, err = bot.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            _, err = bot.communicate()
+        fake.stop()
+    if bot.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(f"{name}: exit {bot.returncode}\n{err.decode()[-2000:]}")
+    return Footprint(first, rss)
+
+
+def median(runs: list[Footprint]) -> Footprint:
+    return Footprint(
+        statistics.median(r.first_ack_s for r in runs),
+        statistics.median(r.idle_rss_mb for r in runs),
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--idle", type=float, default=3.0, help="seconds idle before reading RSS")
+    args = ap.parse_args()
+    bare_runs: list[Footprint] = []
+    ours: list[Footprint] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'footprint.db'}"
+        new = measure("rizhilu", rizhilu_command(), url, args.idle)  # creates the journal
+        for _ in range(args.repeat):  # interleaved: both see the same machine
+            bare_runs.append(measure("bare PTB bot", bare_command(), "", args.idle))
+            ours.append(measure("rizhilu", rizhilu_command(), url, args.idle))
+    bare, mine = median(bare_runs), median(ours)
+    print(
+        f"rizhilu's first start (creates the journal): first ack {new.first_ack_s:.2f} s, "
+        f"idle RSS {new.idle_rss_mb:.0f} MB"
+    )
+    print(f"then median of {args.repeat} starts each on that journal, one note waiting at start")
+    print(f"{'':<14}{'first ack':>12}{'idle RSS':>12}")
+    for name, f in (("bare PTB bot", bare), ("rizhilu", mine)):
+        print(f"{name:<14}{f.first_ack_s:>10.2f} s{f.idle_rss_mb:>9.0f} MB")
+    print(
+        f"rizhilu/bare: first ack {mine.first_ack_s / bare.first_ack_s:.2f}x (target <= 0.5 s), "
+        f"idle RSS {mine.idle_rss_mb / bare.idle_rss_mb:.2f}x (target <= 1.5x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""A lean start: what only migrations, imports and exports need is imported when they run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from storage.engine import open_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code` (no test's imports in it)."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_the_bot_imports_no_migration_import_or_export_code(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    open_database(url).dispose()  # a journal at the newest schema, as on every restart
+    loaded = loaded_after(
+        "import bot.cli, bot.telegram.runner\n"
+        f"from storage.engine import open_database\nopen_database({url!r}).dispose()"
+    )
+    for heavy in ("alembic", "matplotlib", "bot.worker", "prometheus_client"):
+        assert heavy not in loaded, heavy
+
+
+def test_a_journal_behind_the_newest_schema_is_still_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    loaded = loaded_after(f"from storage.engine import open_database\nopen_database({url!r})")
+    assert "alembic" in loaded  # a new journal: Alembic made it
