@@ -113,10 +113,15 @@ def test_an_image_is_filed_under_the_backdated_month() -> None:
     ]
 
 
-def test_a_file_over_the_download_limit_is_refused_even_on_an_edit() -> None:
+def test_a_photo_over_the_download_limit_keeps_its_caption_even_on_an_edit() -> None:
+    # issue #13: the caption is kept and the bullet says the file was too large (it was refused)
     huge = photo("h", size=MAX_DOWNLOAD + 1)
-    assert plan(facts(image=huge), PREFS) == Refusal("too_big", False)
-    assert plan(facts("caption", image=huge, edit=True), PREFS) == Refusal("too_big", False)
+    said = "🖼 a photo (too large to download: 20.0 MB, over Telegram's 20 MB limit)"
+    assert captured(facts(image=huge)).drafts == [NoteDraft(said)]
+    edit = captured(facts("caption", image=huge, edit=True))
+    assert edit.download is None and edit.drafts == [
+        NoteDraft("caption", children=[NoteDraft(said)])
+    ]
     assert captured(facts(image=photo("ok", size=MAX_DOWNLOAD))).download is not None
 
 

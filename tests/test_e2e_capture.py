@@ -240,13 +240,18 @@ async def test_long_day_is_split_or_sent_as_file(fake: FakeBotAPI, start_bot: An
     assert doc["filename"].endswith(".md") and b"11 zzz" in doc["data"]
 
 
-async def test_files_over_the_download_limit_are_refused(fake: FakeBotAPI, start_bot: Any) -> None:
+async def test_photos_over_the_download_limit_keep_their_caption(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    # issue #13 asks for the caption to be kept and the bullet to say so (it was refused)
     bot = await start_bot()
     photo = [{"file_id": "huge", "file_unique_id": "h", "width": 9, "height": 9,
               "file_size": 21 * 1024 * 1024}]  # fmt: skip
-    fake.send(USER, None, extra={"photo": photo})
-    assert (await bot.replies(1))[0] == texts.TOO_BIG
-    assert not fake.calls_to("getFile") and not fake.calls_to("setMessageReaction")
+    fake.send(USER, None, extra={"photo": photo, "caption": "the poster"})
+    await bot.reacted(1)
+    too_large = texts.FILE_TOO_LARGE.format(size=" 21.0 MB")
+    assert (await today(bot, fake)).endswith(f"* the poster\n  * 🖼 a photo ({too_large})")
+    assert not fake.calls_to("getFile")
 
 
 async def test_messages_to_one_chat_are_paced(fake: FakeBotAPI, start_bot: Any) -> None:

@@ -23,6 +23,7 @@ from bot.core.kinds import (
     image_extension,
     origin_text,
     safe_url,
+    size_text,
     thumbnail_path,
 )
 from bot.core.notes import NoteDraft
@@ -207,7 +208,7 @@ class Capture:
     thumb_download: Download | None = None  # a video's preview picture
 
 
-Reason = Literal["bad_backdate", "future", "too_big", "empty"]
+Reason = Literal["bad_backdate", "future", "empty"]
 
 
 @dataclass(frozen=True)
@@ -271,10 +272,13 @@ def plan(facts: MessageFacts, prefs: Prefs) -> Capture | Refusal:
     drafts = message_notes(text, ents) if visible(text) else []
     download = None
     if facts.image is not None:
-        if facts.image.size is not None and facts.image.size > MAX_DOWNLOAD:
-            return Refusal("too_big", quiet=False)  # even an edit: the new photo is not kept
-        if facts.over_quota:
-            drafts = under_caption(NoteDraft(text=texts.PHOTO_OVER_QUOTA), drafts)
+        size = facts.image.size
+        if size is not None and size > MAX_DOWNLOAD:  # never fetched: the caption stays
+            why = texts.FILE_TOO_LARGE.format(size=f" {size_text(size)}")
+            drafts = under_caption(NoteDraft(text=f"{texts.PHOTO} ({why})"), drafts)
+        elif facts.over_quota:
+            why = texts.FILE_OVER_QUOTA.format(size="")
+            drafts = under_caption(NoteDraft(text=f"{texts.PHOTO} ({why})"), drafts)
         else:
             download = Download(facts.image.file_id, media_path(facts.image, day))
             drafts = photo_notes(prefs.media_url + download.path, drafts)

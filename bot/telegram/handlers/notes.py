@@ -70,8 +70,6 @@ def refusal_text(refusal: Refusal) -> str:
         return texts.BAD_BACKDATE.format(prefix=refusal.prefix)
     if refusal.reason == "future":
         return texts.FUTURE_BACKDATE.format(day=refusal.day)
-    if refusal.reason == "too_big":
-        return texts.TOO_BIG
     return texts.EMPTY
 
 
