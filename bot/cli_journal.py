@@ -13,7 +13,7 @@ from bot.cli_db import journal_user, open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import Format, Order, Split
-from bot.exporting import ExportError, ExportRequest, write_export
+from bot.exporting import ExportError, ExportRequest, ExportResult, write_export
 from bot.settings import Settings
 
 
@@ -36,6 +36,7 @@ def add_commands(sub: Any) -> None:
             "rizhilu export --split month --out _posts",
             "rizhilu export --from 2021-1-1 --to 2021-12-31 --split month --out 2021.zip",
             "rizhilu export --format obsidian --out vault/daily",
+            "rizhilu export --out site/_posts/2021-01-01-log.md --media-out site/assets/journal",
         ),
     )
     exp.add_argument("--user", type=int, help="Telegram user id (default: the only user)")
@@ -51,6 +52,13 @@ def add_commands(sub: Any) -> None:
         "--split", choices=get_args(Split), default="none", help="one Jekyll post per period"
     )
     exp.add_argument("--format", choices=get_args(Format), default="jekyll")
+    exp.add_argument(
+        "--media-out",
+        type=Path,
+        metavar="DIR",
+        help="copy the images the export links to into DIR (only those that changed) and link"
+        " them as EXPORT_MEDIA_URL + path (obsidian: always beside the notes)",
+    )
     exp.set_defaults(func=cmd_export)
     imp = sub.add_parser(
         "import",
@@ -79,8 +87,18 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         ensure_schema(engine)
         user_id = journal_user(engine, args.user)
+        if args.media_out is not None and args.format == "obsidian":
+            raise CliError(
+                "--media-out is for jekyll and plain: obsidian keeps images beside notes"
+            )
         request = ExportRequest(
-            user_id, args.start, args.end, order=args.order, split=args.split, format=args.format
+            user_id,
+            args.start,
+            args.end,
+            order=args.order,
+            split=args.split,
+            format=args.format,
+            media_out=args.media_out,
         )
         target: Path | IO[str] = sys.stdout
         if request.many_files:
@@ -96,7 +114,17 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     if request.many_files:
         kind = "daily notes" if request.format == "obsidian" else "posts"
         print(f"wrote {result.files} {kind} to {target}", file=sys.stderr)
+    if result.media or result.media_missing:
+        print(media_line(result), file=sys.stderr)
     return 0
+
+
+def media_line(result: ExportResult) -> str:
+    """`media: 3 files linked, 1 copied, 2 missing from MEDIA_DIR` for stderr."""
+    line = f"media: {len(result.media)} files linked, {result.media_copied} copied"
+    if result.media_missing:
+        line += f", {result.media_missing} missing from MEDIA_DIR (links left as they were)"
+    return line
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

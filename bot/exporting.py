@@ -14,6 +14,9 @@ What an export holds, whoever asks for it:
 * An EXPORT_FRONT_MATTER template that cannot be read stops the export with
   FrontMatterUnreadable (the CLI exits 2, the bot says so in one line, EXPORT_PATH logs it
   and leaves the post as it was): an export never swaps in the default front matter silently.
+* Media: with `media_out` (`--media-out`, EXPORT_MEDIA_DIR, the bot's zip) the files under
+  MEDIA_DIR the export links to are copied there and the links point at them
+  (bot.export_media); an Obsidian export always puts them beside its notes as `![[…]]`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bot.core.export import (
 from bot.core.liquid import RAW_CLOSE, RAW_OPEN, escape_raw
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
+from bot.export_media import MediaCopier, MediaOut
 from bot.settings import Settings
 from storage import bulk_export
 
@@ -74,6 +78,10 @@ class ExportRequest:
     order: Order = "newest"
     split: Split = "none"
     format: Format = "jekyll"
+    # where the media the export links to are copied (None: links left as stored), and the
+    # prefix of the new links (None: EXPORT_MEDIA_URL; "" relative to the markdown)
+    media_out: Path | None = None
+    media_url: str | None = None
 
     @property
     def with_sections(self) -> bool:
@@ -87,10 +95,13 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """How many days went out, in how many files."""
+    """How many days went out, in how many files, and the media files they link to."""
 
     days: int
     files: int
+    media: tuple[Path, ...] = ()  # where each linked media file now is
+    media_copied: int = 0  # of those, how many this export wrote (new or changed)
+    media_missing: int = 0  # links into MEDIA_DIR whose file is not there (left as they were)
 
 
 def export_options(settings: Settings, request: ExportRequest) -> ExportOptions:
@@ -125,6 +136,7 @@ def write_export(
         raise NoJournal(f"no journal for user {request.user_id}")
     title = meta.title or opts.title
     count = 0
+    copier = _copier(settings, request)
 
     def days() -> Days:
         nonlocal count
@@ -136,31 +148,46 @@ def write_export(
             newest_first=request.order == "newest",
         ):
             count += 1
+            if copier is not None:
+                copier.notes(item[1])
             yield item
+
+    def result(files: int) -> ExportResult:
+        if copier is None:
+            return ExportResult(count, files)
+        return ExportResult(count, files, tuple(copier.files), copier.copied, copier.missing)
 
     if request.many_files:
         if not isinstance(target, Path):
             raise ExportError("an export of many files needs a folder or a .zip file")
 
         def write(folder: Path) -> int:
+            nonlocal copier
             if request.format == "obsidian":
+                copier = MediaCopier(
+                    settings.media_dir, settings.media_url, MediaOut(folder, obsidian=True)
+                )
                 return write_daily_notes(days(), folder, opts)
             return write_posts(days(), folder, opts, request.split, title)
 
         if target.suffix.lower() != ".zip":
-            return ExportResult(count, write(target))
+            return result(write(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".rizhilu-") as tmp:
             files = write(Path(tmp))
             zip_folder(Path(tmp), target)
-        return ExportResult(count, files)
+        return result(files)
 
+    sections = bulk_export.sections(engine, request.user_id) if request.with_sections else []
+    if copier is not None:
+        for section in sections:
+            copier.notes(section.notes)
     chunks = render_document(
         opts,
         title=title,
         stored_front_matter=meta.front_matter,
         newest=meta.newest,
-        sections=bulk_export.sections(engine, request.user_id) if request.with_sections else [],
+        sections=sections,
         days=days(),
     )
     if isinstance(target, Path):
@@ -170,7 +197,15 @@ def write_export(
     else:
         target.writelines(chunks)
         target.flush()
-    return ExportResult(count, 1)
+    return result(1)
+
+
+def _copier(settings: Settings, request: ExportRequest) -> MediaCopier | None:
+    """The media copier a Jekyll or plain export asks for (None: links stay as stored)."""
+    if request.media_out is None:
+        return None
+    url = settings.export_media_url if request.media_url is None else request.media_url
+    return MediaCopier(settings.media_dir, settings.media_url, MediaOut(request.media_out, url))
 
 
 def write_daily_notes(days: Days, folder: Path, opts: ExportOptions) -> int:

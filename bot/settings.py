@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     export_date_style: Literal["unpadded", "iso"] = "unpadded"
     export_path: str = ""
     export_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # the media EXPORT_PATH links to are copied here (None: links stay MEDIA_URL + path),
+    # and linked as EXPORT_MEDIA_URL + path
+    export_media_dir: Path | None = None
+    export_media_url: str = "/assets/journal"
     # a verified copy of the SQLite journal every day into this folder (None: off); the
     # newest backup_keep are kept. PostgreSQL: schedule pg_dump instead
     backup_dir: Path | None = None
@@ -130,7 +134,7 @@ class Settings(BaseSettings):
             return None
         return parse_hhmm(text)
 
-    @field_validator("export_front_matter", "backup_dir", mode="before")
+    @field_validator("export_front_matter", "backup_dir", "export_media_dir", mode="before")
     @classmethod
     def _front_matter(cls, value: object) -> object:
         return None if value is None or str(value).strip() == "" else value
@@ -139,6 +143,14 @@ class Settings(BaseSettings):
     @classmethod
     def _optional_port(cls, value: object) -> object:
         return None if value is None or str(value).strip() in ("", "off") else value
+
+    @field_validator("export_media_url")
+    @classmethod
+    def _export_media_url(cls, value: str) -> str:
+        value = value.strip()
+        if any(ch in value for ch in ' ()<>"\\') or value.startswith(("javascript:", "data:")):
+            raise ValueError("must be a URL prefix like /assets/journal or https://x.org/img")
+        return value
 
     @field_validator("log_format", mode="before")
     @classmethod

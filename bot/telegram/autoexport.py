@@ -1,4 +1,7 @@
-"""EXPORT_PATH: the blog post rewritten by itself, every EXPORT_EVERY_MINUTES, when it changed."""
+"""EXPORT_PATH: the blog post rewritten by itself, every EXPORT_EVERY_MINUTES, when it changed.
+
+With EXPORT_MEDIA_DIR, the images it links to are copied there (only those that changed).
+"""
 
 from __future__ import annotations
 
@@ -55,10 +58,13 @@ def _refresh_one(svc: Services, user_id: int, path: Path) -> int:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        days = write_export(svc.engine, svc.settings, ExportRequest(user_id), tmp).days
+        media = svc.settings.export_media_dir
+        result = write_export(
+            svc.engine, svc.settings, ExportRequest(user_id, media_out=media), tmp
+        )
         new = tmp.read_bytes()
-        if days == 0 or (path.exists() and path.read_bytes() == new):
-            return 0
+        if result.days == 0 or (path.exists() and path.read_bytes() == new):
+            return 1 if result.media_copied else 0
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from telegram import Update
@@ -12,7 +13,14 @@ from telegram.ext import CommandHandler, filters
 from bot import texts
 from bot.core.export import Format, Order, Split
 from bot.core.periods import parse_period
-from bot.exporting import ExportRequest, FrontMatterUnreadable, NoJournal, write_export
+from bot.exporting import (
+    ExportRequest,
+    ExportResult,
+    FrontMatterUnreadable,
+    NoJournal,
+    write_export,
+    zip_folder,
+)
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import App, Context, db
 
@@ -63,11 +71,24 @@ def parse_request(user_id: int, words: list[str]) -> tuple[ExportRequest, str]:
     return ExportRequest(user_id, start, end, order=order, split=split, format=fmt), label
 
 
-def file_name(request: ExportRequest, label: str) -> str:
+def file_name(request: ExportRequest, label: str, media: bool = False) -> str:
     if not request.many_files:
-        return f"rizhilu-{label}.md"
+        return f"rizhilu-{label}.zip" if media else f"rizhilu-{label}.md"
     kind = "obsidian" if request.format == "obsidian" else f"posts-by-{request.split}"
     return f"rizhilu-{label}-{kind}.zip"
+
+
+def bundle(request: ExportRequest, label: str, folder: Path) -> tuple[ExportRequest, Path]:
+    """The request and target that put the export and its images in `folder`: the markdown
+    (or the many files) with the images under `media/`, linked relatively (Obsidian: beside
+    the notes), so the zip reads the same wherever it is unpacked."""
+    media = replace(request, media_out=folder / MEDIA_FOLDER, media_url=MEDIA_FOLDER)
+    if request.many_files:
+        return media, folder
+    return media, folder / file_name(request, label)
+
+
+MEDIA_FOLDER = "media"
 
 
 async def export(update: Update, context: Context) -> None:
@@ -77,24 +98,29 @@ async def export(update: Update, context: Context) -> None:
     except BadPeriod as exc:
         await message.reply_text(texts.EXPORT_BAD.format(arg=exc.text[:100]))
         return
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / file_name(request, label)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "export"
+        wanted, target = bundle(request, label, folder)
         try:
             # off the event loop: a long journal takes a while to read and render
-            days = (await db(write_export, svc.engine, svc.settings, request, path)).days
+            result = await db(write_export, svc.engine, svc.settings, wanted, target)
         except FrontMatterUnreadable as exc:
             log.error("%s", exc)
             await message.reply_text(texts.EXPORT_FRONT_MATTER)
             return
         except NoJournal:
-            days = 0
-        if days == 0:
+            result = ExportResult(0, 0)
+        if result.days == 0:
             await message.reply_text(texts.EXPORT_EMPTY)
             return
+        path = target
+        if request.many_files or result.media:  # the markdown with its images: one zip
+            path = Path(tmp) / file_name(request, label, media=True)
+            await db(zip_folder, folder, path)
         with path.open("rb") as fh:
             await message.reply_document(
                 document=fh,
                 filename=path.name,
-                caption=texts.EXPORT_CAPTION.format(days=days),
+                caption=texts.EXPORT_CAPTION.format(days=result.days),
                 do_quote=False,
             )
