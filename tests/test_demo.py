@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,14 @@ def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path) -> None:
     assert "imported note" in day
     saved = sorted((tmp_path / "rizhilu-demo-files").iterdir())
     assert saved, out
-    exported = saved[0].read_text(encoding="utf-8")
+    # the journal holds a photo: /export sends the post and the picture as one zip (#14)
+    assert saved[0].name == "rizhilu-all.zip"
+    with zipfile.ZipFile(saved[0]) as zf:
+        exported = zf.read("rizhilu-all.md").decode("utf-8")
+        pictures = [name for name in zf.namelist() if name.startswith("media/")]
+        assert [zf.read(name) for name in pictures] == [picture.read_bytes()]
     assert "read the ScanNet paper" in exported and "imported note" in exported
+    assert f"![]({pictures[0]})" in exported
     assert f"saved as rizhilu-demo-files/{saved[0].name}" in out
     today = out.split("[8] you> /today", 1)[1]
     assert "ScanNet" in today and "a cat" in today
