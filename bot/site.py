@@ -171,7 +171,7 @@ def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> S
         if key != month:
             flush()
             month, month_days = key, []
-        in_day = pages.note_entries(span, tree)
+        in_day = pages.note_entries(pages.day_href(span.start), span.label(style), tree)
         body = md.notes(tree, "../", found)
         count = sum(len(note.walk()) for note in tree)
         month_days.append(pages.DayHtml(span, body, count))
@@ -184,12 +184,17 @@ def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> S
     for tag in tags:
         items = tag_items[tag.key]
         writer.text(pages.tag_file(tag.key), pages.tag_page(title, tag.name, items, style))
-    sections = "".join(
-        md.notes(s.notes, "", found) for s in bulk_export.sections(engine, user_id) if s.notes
-    )
-    writer.text("index.html", pages.index_page(title, counts, links, sections, tags))
+    sections = []
+    for number, section in enumerate(bulk_export.sections(engine, user_id), start=1):
+        if not section.notes:
+            continue
+        body = md.notes(section.notes, "", found)
+        sections.append(pages.section_html(number, section.title, body))
+        href = f"index.html#{pages.section_anchor(number)}"
+        search.extend(pages.note_entries(href, section.title or title, section.notes))
+    writer.text("index.html", pages.index_page(title, counts, links, "".join(sections), tags))
     writer.text("search.html", pages.search_page(title))
-    writer.text(pages.SEARCH_INDEX, pages.search_index_js(search, style))
+    writer.text(pages.SEARCH_INDEX, pages.search_index_js(search))
     for name in ASSET_FILES:
         writer.bytes(pages.ASSETS + name, (ASSET_DIR / name).read_bytes())
     copied = kept = 0

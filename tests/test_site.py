@@ -152,9 +152,9 @@ def test_search_index_holds_every_note_as_plain_text_with_its_day() -> None:
             children=[NoteDraft("![](https://x.org/a.png)"), NoteDraft("读代码，理解 \\*star\\*")],
         )
     ]
-    entries = pages.note_entries(APRIL, notes)
+    entries = pages.note_entries("months/2021-04.html#d2021-04-08", "2021-4-8", notes)
     assert [e.text for e in entries] == ["ScanNet数据的问题: 重要 链接 code", "读代码，理解 *star*"]
-    script = pages.search_index_js(entries, "unpadded")
+    script = pages.search_index_js(entries)
     prefix = "window.RIZHILU_SEARCH = "
     assert script.startswith(prefix) and script.endswith(";\n")
     data = json.loads(script[len(prefix) : -2])
@@ -187,10 +187,27 @@ def test_tags_get_one_page_per_key_whatever_the_spelling() -> None:
     assert len(long.encode()) < 120 and long == pages.tag_file("字" * 64)
 
 
+def test_a_notes_tags_link_to_their_pages_where_tags_are_read_as_tags() -> None:
+    text = "看 #ScanNet 今天#论文 C#x #1 `#code` [#in](https://x.org/#f) https://x.org/a#f &#35;e"
+    html, _ = render_day([NoteDraft(text)])
+    links = re.findall(r'<a class="tag" href="([^"]+)">([^<]+)</a>', html)
+    assert links == [
+        ("../tags/scannet.html", "#ScanNet"),
+        ("../tags/%E8%AE%BA%E6%96%87.html", "#论文"),
+    ]
+    assert "C#x #1 <code>#code</code>" in html and "#e</li>" in html
+
+
 # --- the folder a build writes ---------------------------------------------------------
 
 JOURNAL = """\
 # 日知录
+
+> 前言：每天学到的东西
+
+### TODO
+
+* 整理 loader
 
 ## 2021-4-8
 
@@ -261,9 +278,17 @@ def test_a_build_writes_linked_pages_and_copies_only_the_linked_media(tmp_path: 
     tag = (out / "tags/scannet.html").read_text(encoding="utf-8")
     assert "#ScanNet · 2 notes" in tag and "读代码" in tag and "../media/2021/04/AgAD.jpg" in tag
     april = (out / "months/2021-04.html").read_text(encoding="utf-8")
+    assert '看 <a class="tag" href="../tags/scannet.html">#ScanNet</a> 的数据' in april
     assert 'id="d2021-04-08"' in april and 'rel="prev" href="../months/2021-03.html"' in april
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<a href="months/2021-04.html#d2021-04-08">' in index
+    # the named sections: on the calendar page, and searched like the days
+    assert "<blockquote>\n<p>前言：每天学到的东西</p>" in index
+    assert re.search(r'<section class="named" id="s(\d)">\n<h2>TODO</h2>', index)
+    search = (out / pages.SEARCH_INDEX).read_text(encoding="utf-8")
+    for place in ('["index.html#s1","日知录"]', '["index.html#s2","TODO"]'):
+        assert place in search
+    assert '"整理 loader"' in search and '"读代码，理解 #scannet"' in search
 
 
 def test_a_rebuild_copies_nothing_unchanged_and_removes_only_its_own_stale_files(

@@ -30,6 +30,7 @@ from bot.core.notes import NoteDraft
 from bot.core.render import _runs as runs
 from bot.core.render import item_text
 from bot.core.sanitize import defang, unsafe_target
+from bot.core.tags import _tag_char as tag_char
 from bot.core.tags import count_tags, find_tags, tag_key
 
 if TYPE_CHECKING:
@@ -121,14 +122,25 @@ class Markdown:
         self._md: MarkdownIt = md
         self._prefix = md.normalizeLink(media_url) if media_url else ""
 
-    def render(self, markdown: str, root: str, found: Rendered, *, inline: bool = False) -> str:
+    def render(
+        self,
+        markdown: str,
+        root: str,
+        found: Rendered,
+        *,
+        inline: bool = False,
+        tags: frozenset[str] = frozenset(),
+    ) -> str:
         """HTML of markdown on a page `root` away from the site's root (`""` or `"../"`);
-        inline: one line of text, no block structure (no paragraph around it)."""
+        inline: one line of text, no block structure (no paragraph around it); tags: the
+        keys of the note's #tags, linked to their pages where they appear."""
         env: dict[str, Any] = {}
         tokens = self._md.parseInline(markdown, env) if inline else self._md.parse(markdown, env)
         for tok in tokens:
             if tok.children:
                 self._links(tok.children, root, found)
+                if tags and any(c.type == "text" and "#" in c.content for c in tok.children):
+                    tok.children = _tag_links(tok.children, root, tags)
         return str(self._md.renderer.render(tokens, self._md.options, env))
 
     def notes(self, notes: list[NoteDraft], root: str, found: Rendered) -> str:
@@ -147,21 +159,24 @@ class Markdown:
     ) -> None:
         for kind, run in runs(notes):
             if kind == "block" and top:  # paragraphs, quotes, code between a day's lists
-                out.extend(self.render(defang(n.text), root, found) for n in run)
+                out.extend(
+                    self.render(defang(n.text), root, found, tags=note_tags(n.text)) for n in run
+                )
                 continue
             tag = "ol" if kind == "ordered" else "ul"
             out.append(f"<{tag}>\n")
             for note in run:
-                out.append(f"<li>{self._item(item_text(note), root, found)}")
+                keys = note_tags(note.text)
+                out.append(f"<li>{self._item(item_text(note), root, found, keys)}")
                 if note.children:
                     out.append("\n")
                     self._tree(note.children, root, found, out, top=False)
                 out.append("</li>\n")
             out.append(f"</{tag}>\n")
 
-    def _item(self, text: str, root: str, found: Rendered) -> str:
+    def _item(self, text: str, root: str, found: Rendered, tags: frozenset[str]) -> str:
         if "\n" in text or _BLOCKISH.match(text):
-            return self.render(text, root, found)
+            return self.render(text, root, found, tags=tags)
         task = _TASK.match(text)
         if task:
             box = (
@@ -169,10 +184,10 @@ class Markdown:
                 if task.group(1) == " "
                 else ('<input type="checkbox" checked disabled>')
             )
-            return box + " " + self._item(text[task.end() :], root, found)
-        if _INLINE_MARKUP.search(text) is None and "www." not in text:
+            return box + " " + self._item(text[task.end() :], root, found, tags)
+        if _INLINE_MARKUP.search(text) is None and "www." not in text and "#" not in text:
             return esc(text)  # nothing markdown-it would change: most notes
-        return self.render(text, root, found, inline=True)
+        return self.render(text, root, found, inline=True, tags=tags)
 
     def _local(self, url: str, root: str, found: Rendered) -> str | None:
         path = media_path(url, self._prefix)
@@ -203,6 +218,38 @@ class Markdown:
                     tok.attrs["referrerpolicy"] = "no-referrer"
 
 
+def _tag_links(children: list[Token], root: str, keys: frozenset[str]) -> list[Token]:
+    """Inline tokens with each of the note's #tags in plain text (not in a link or code) a
+    link to its page; what is a tag is decided by tags.find_tags, as for the pages."""
+    from markdown_it.token import Token
+
+    out: list[Token] = []
+    depth = 0
+    for tok in children:
+        depth += (tok.type == "link_open") - (tok.type == "link_close")
+        if tok.type != "text" or depth or "#" not in tok.content:
+            out.append(tok)
+            continue
+        text, done = tok.content, 0
+        start = text.find("#")
+        while start != -1:
+            end = start + 1
+            while end < len(text) and tag_char(text[end]):
+                end += 1
+            name = text[start + 1 : end].rstrip("-")
+            before = text[start - 1] if start else " "
+            if name and tag_key(name) in keys and find_tags(f"{before}#{name}") == [name]:
+                out.append(Token("text", "", 0, content=text[done:start]))
+                href = root + tag_href(tag_key(name))
+                out.append(Token("link_open", "a", 1, attrs={"class": "tag", "href": href}))
+                out.append(Token("text", "", 0, content=f"#{name}"))
+                out.append(Token("link_close", "a", -1))
+                done = start + 1 + len(name)
+            start = text.find("#", max(end, start + 1))
+        out.append(Token("text", "", 0, content=text[done:]))
+    return out
+
+
 # a note's first line that opens a block (quote, heading, code, list, table, HTML): the whole
 # parser renders it; any other single line is inline text
 _BLOCKISH = re.compile(r"^(?: {4}|\s*+(?:[>#|=<]|```|~~~|[-+*_](?:\s|$)|\d{1,9}[.)](?:\s|$)))")
@@ -227,38 +274,51 @@ def plain_text(markdown: str) -> str:
 
 @dataclass(frozen=True)
 class SearchEntry:
-    """One note in the search index: its text and the day it is on."""
+    """One note in the search index: its text, and the place it is at (href, label)."""
 
-    day: DayRange
+    href: str
+    label: str
     text: str
 
 
-def search_index_js(entries: Iterable[SearchEntry], date_style: str) -> str:
+def search_index_js(entries: Iterable[SearchEntry]) -> str:
     """The search index as a script (a fetch() of JSON is refused on file:// pages):
-    `days` ([href, label]) and `notes` ([day number, plain text])."""
+    `days` ([href, label] of each place: a day, or a named section) and `notes`
+    ([place number, plain text])."""
     days: list[list[str]] = []
-    seen: dict[DayRange, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     notes: list[list[object]] = []
     for entry in entries:
-        number = seen.get(entry.day)
+        place = (entry.href, entry.label)
+        number = seen.get(place)
         if number is None:
-            number = seen[entry.day] = len(days)
-            days.append([day_href(entry.day.start), entry.day.label(date_style)])
+            number = seen[place] = len(days)
+            days.append(list(place))
         notes.append([number, entry.text])
     data = json.dumps({"days": days, "notes": notes}, ensure_ascii=False, separators=(",", ":"))
     # JSON is JavaScript (ES2019: U+2028 too); never inside HTML, so no </script> concern
     return f"window.RIZHILU_SEARCH = {data};\n"
 
 
-def note_entries(day: DayRange, notes: Sequence[NoteDraft]) -> list[SearchEntry]:
-    """Every note of a day (nested ones too) with visible text."""
+def note_entries(href: str, label: str, notes: Sequence[NoteDraft]) -> list[SearchEntry]:
+    """Every note of a day or section (nested ones too) with visible text."""
     out = []
     for top in notes:
         for note in top.walk():
             text = plain_text(note.text)
             if text:
-                out.append(SearchEntry(day, text))
+                out.append(SearchEntry(href, label, text))
     return out
+
+
+def section_anchor(number: int) -> str:
+    return f"s{number}"
+
+
+def section_html(number: int, title: str | None, body: str) -> str:
+    """A named section (the preamble has no title) for the calendar page."""
+    head = f"<h2>{esc(title)}</h2>\n" if title else ""
+    return f'<section class="named" id="{section_anchor(number)}">\n{head}{body}</section>\n'
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -473,9 +533,9 @@ def tag_counts(texts_: Iterable[str]) -> list[TagCount]:
     return [TagCount(name, tag_key(name), n) for name, n in count_tags(texts_)]
 
 
-def note_tags(text: str) -> set[str]:
+def note_tags(text: str) -> frozenset[str]:
     """The keys of a note's tags."""
-    return {tag_key(t) for t in find_tags(text)} if "#" in text else set()
+    return frozenset(tag_key(t) for t in find_tags(text)) if "#" in text else frozenset()
 
 
 def index_page(
