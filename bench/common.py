@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import time
@@ -36,3 +37,16 @@ def run_process(
 def median_run(cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None) -> Run:
     runs = [run_process(cmd, env) for _ in range(repeat)]
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_kb for r in runs))
+
+
+def stop(bot: subprocess.Popen[bytes], name: str) -> None:
+    """SIGTERM a bot started by a benchmark and wait; RuntimeError with its stderr if it failed."""
+    bot.send_signal(signal.SIGTERM)
+    try:
+        _, err = bot.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        bot.kill()
+        _, err = bot.communicate()
+    if bot.returncode not in (0, -signal.SIGTERM):
+        tail = (err or b"").decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{name}: exit {bot.returncode}\n{tail}")

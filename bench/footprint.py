@@ -12,7 +12,6 @@ file; the bare bot is bench/ingest.py's (stock updater, one handler, no database
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import stop
 from bench.ingest import FIRST_USER, REACTION, bare_command, environment, rizhilu_command
 from bot.emulator import FakeBotAPI
 
@@ -53,15 +53,8 @@ def measure(name: str, cmd: list[str], url: str, idle: float) -> Footprint:
         time.sleep(idle)  # a bench, not a test: idle means nothing happening for a while
         rss = rss_mb(bot.pid)
     finally:
-        bot.send_signal(signal.SIGTERM)
-        try:
-            _, err = bot.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            _, err = bot.communicate()
+        stop(bot, name)
         fake.stop()
-    if bot.returncode not in (0, -signal.SIGTERM):
-        raise RuntimeError(f"{name}: exit {bot.returncode}\n{err.decode()[-2000:]}")
     return Footprint(first, rss)
 
 

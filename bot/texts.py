@@ -227,6 +227,7 @@ IMPORT_MOVED = ", {moved} notes moved to their fixed date"
 IMPORT_CANCELLED = "Nothing was imported."
 IMPORT_EXPIRED = "That import is no longer pending; send the file again."
 IMPORT_WORKING = "Importing…"
+IMPORT_PROGRESS = "Importing {name}: {done:,} of {total:,} notes stored…"
 
 PAGE_MORE = "More"
 PAGE_GONE = "That list is no longer there; ask again."

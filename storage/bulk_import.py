@@ -107,10 +107,16 @@ def import_journal(
     *,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    batch: int | None = None,
 ) -> ImportReport:
-    """Store a parsed journal for a user; idempotent (importing twice changes nothing)."""
+    """Store a parsed journal for a user; idempotent (importing twice changes nothing).
+
+    batch: commit every `batch` notes, so that the bot's other writers (a note, a reminder's
+    ledger) wait for one batch at most, not for the whole file. An import stopped between
+    batches keeps what it committed; importing the file again adds the rest.
+    """
     with gc_paused():
-        return _import(engine, user_id, parsed, now, timezone, dry_run, progress)
+        return _import(engine, user_id, parsed, now, timezone, dry_run, progress, batch)
 
 
 def _import(
@@ -121,6 +127,7 @@ def _import(
     timezone: str,
     dry_run: bool,
     progress: Callable[[int, int], None] | None,
+    batch: int | None,
 ) -> ImportReport:
     report = ImportReport(
         days=len({d.days.key for d in parsed.days}),
@@ -142,7 +149,7 @@ def _import(
                            end_date=day.days.end, title=None, level=2, position=0))  # fmt: skip
         rows.extend(_flatten(day.source.key, key, day.notes, tops.get(key, 0)))
         tops[key] = tops.get(key, 0) + len(day.notes)
-    with engine.begin() as s:
+    with engine.connect() as s:  # left without commit(): rolled back
         existing_entries = dict(
             s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()
         )
@@ -164,7 +171,7 @@ def _import(
         report.new_notes = len(new_rows)
         report.moved_notes = len(moving)
         if dry_run:
-            return report  # nothing was written; leaving the block commits an empty transaction
+            return report  # nothing was written
         _ensure_user(s, user_id, timezone, now)
         s.execute(
             update(U)
@@ -198,7 +205,8 @@ def _import(
         if moving:
             _move(s, moving, existing_notes, existing_entries, offsets)
         ids = {key: nid for key, (nid, _) in existing_notes.items()}
-        _insert_notes(s, new_rows, ids, existing_entries, offsets, user_id, now, progress)
+        _insert_notes(s, new_rows, ids, existing_entries, offsets, user_id, now, progress, batch)
+        s.commit()
     return report
 
 
@@ -223,14 +231,16 @@ def _insert_notes(
     user_id: int,
     now: datetime,
     progress: Callable[[int, int], None] | None,
+    batch: int | None,
 ) -> None:
     """Insert the new notes, a parent's id known before its children are written.
 
     SQLite answers an INSERT … RETURNING one row per statement (100,000 statements for
-    100,000 notes), so there the ids are numbered here and each chunk is one executemany:
-    the users row written above holds SQLite's write lock until commit, so no other writer
-    takes an id between max(id) and these inserts. Other databases insert a level of the
-    trees at a time and read the ids back with RETURNING.
+    100,000 notes), so there the ids are numbered here and each chunk is one executemany,
+    under SQLite's write lock (taken by a write before max(id) is read) so that no other
+    writer takes an id in between. Other databases insert a level of the trees at a time
+    and read the ids back with RETURNING. With `batch`, each chunk commits (before
+    `progress` hears of it).
     """
 
     def row(r: _Row) -> dict[str, object]:
@@ -239,32 +249,40 @@ def _insert_notes(
             offsets, user_id, now,
         )  # fmt: skip
 
+    size = batch or _CHUNK
+    total = len(new_rows)
     if s.dialect.name == "sqlite":
-        next_id = int(s.execute(select(func.max(N.c.id))).scalar() or 0) + 1
-        values: list[dict[str, object]] = []
-        for r in new_rows:  # in file order: a parent always comes before its children
-            ids[r.key] = next_id
-            values.append({"id": next_id, **row(r)})
-            next_id += 1
-        for start in range(0, len(values), _CHUNK):
-            s.execute(insert(N), values[start : start + _CHUNK])
+        for start in range(0, total, size):
+            if batch and start:  # the write lock again, before max(id)
+                s.execute(update(U).where(U.c.id == user_id).values(updated_at=now))
+            next_id = int(s.execute(select(func.max(N.c.id))).scalar() or 0) + 1
+            values: list[dict[str, object]] = []
+            for r in new_rows[start : start + size]:  # in file order: parents first
+                ids[r.key] = next_id
+                values.append({"id": next_id, **row(r)})
+                next_id += 1
+            s.execute(insert(N), values)
+            if batch:
+                s.commit()
             if progress:
-                progress(min(start + _CHUNK, len(values)), len(values))
+                progress(min(start + size, total), total)
         return
     done = 0
     depth = 0
     while level := [r for r in new_rows if r.depth == depth]:
-        for start in range(0, len(level), _CHUNK):
-            chunk = level[start : start + _CHUNK]
+        for start in range(0, len(level), size):
+            chunk = level[start : start + size]
             result = s.execute(
                 insert(N).returning(N.c.id, N.c.source_key, sort_by_parameter_order=True),
                 [row(r) for r in chunk],
             )
             for nid, note_key in result:
                 ids[str(note_key)] = nid
+            if batch:
+                s.commit()
             done += len(chunk)
             if progress:
-                progress(done, len(new_rows))
+                progress(done, total)
         depth += 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator import FakeBotAPI
+from bot.worker import IMPORT_BATCH
 from tests.conftest import USER
 from tests.test_export_import import sample_text
 
@@ -63,3 +64,23 @@ async def test_files_that_are_not_journals(fake: FakeBotAPI, start_bot: Any) -> 
     assert "20 MB" in (await bot.replies(3))[-1]
     fake.send(USER, "still capturing")
     await bot.reacted(1)
+
+
+async def test_a_big_import_shows_its_progress(fake: FakeBotAPI, start_bot: Any) -> None:
+    bot = await start_bot()
+    days = [f"## 2020-{m}-{d}\n\n" + "".join(f"* note {m}.{d}.{i}\n" for i in range(50))
+            for m in range(12, 0, -1) for d in range(10, 0, -1)]  # fmt: skip
+    send_file(fake, "big", "journal.md", "\n".join(days).encode())
+    await bot.until(lambda: any("reply_markup" in m for m in fake.sent_messages))
+    assert preview(fake)["text"].startswith("journal.md: 120 days, 6000 notes (6000 new).")
+    fake.press(USER, preview(fake), "im:go")
+
+    def edits() -> list[str]:
+        return [str(c.params["text"]) for c in fake.calls_to("editMessageText")]
+
+    await bot.until(lambda: any(t.startswith("Imported") for t in edits()))
+    *progress, done = edits()
+    # the first batch is always shown; the result is the last word
+    assert progress[0] == f"Importing journal.md: {IMPORT_BATCH:,} of 6,000 notes stored…"
+    assert done.startswith("Imported journal.md: 120 new days, 6000 new notes")
+    assert "note 3.7.49" in await bot.ask(USER, "/day 2020-3-7")

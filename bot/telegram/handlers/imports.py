@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ExtBot, MessageHandler, filters
 
 if TYPE_CHECKING:
-    from bot.core.journal_doc import ParsedJournal
+    from bot.worker import ImportOutcome
 
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD
@@ -20,6 +22,8 @@ from bot.telegram.services import App, Context, Services, db, services
 log = logging.getLogger(__name__)
 KIND = "import"
 SHOWN_ANOMALIES = 15
+PROGRESS_MIN = 5000  # notes: a smaller file is stored before progress would be worth showing
+PROGRESS_EVERY = 2.0  # seconds between progress edits
 JOURNAL_FILES = (
     filters.Document.FileExtension("md")
     | filters.Document.FileExtension("markdown")
@@ -41,18 +45,71 @@ async def _read(bot: ExtBot[None], file_id: str) -> str | None:
         return None
 
 
-async def _parse(svc: Services, text: str, fix: bool = False) -> ParsedJournal | None:
-    """The file parsed in a bounded worker process; None when it was refused (and why, logged).
+async def _run(
+    svc: Services,
+    text: str,
+    user_id: int,
+    timezone: str,
+    *,
+    fix: bool = False,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportOutcome | None:
+    """The file parsed and previewed (dry_run) or imported, all in a bounded worker process;
+    None when it was refused (and why, logged).
 
-    A hostile file must not hold the event loop (or the GIL) for everyone: see bot.worker.
+    A hostile file must not hold the event loop (or the GIL) for everyone, and neither must
+    the Python that stores 100,000 notes: see bot.worker.
     """
-    from bot.worker import Refused, parse_journal_file  # only when a file comes
+    from bot.worker import ImportJob, Refused, import_journal_file  # only when a file comes
 
+    job = ImportJob(
+        text, fix, svc.settings.database_url, user_id, svc.clock.now(), timezone, dry_run
+    )
     try:
-        return await asyncio.to_thread(parse_journal_file, text, svc.parse_limits, fix=fix)
+        return await asyncio.to_thread(import_journal_file, job, svc.parse_limits, progress)
     except Refused as exc:
         log.warning("a journal file of %s characters was refused: out of %s", len(text), exc)
         return None
+
+
+class _Progress:
+    """Edits the preview into "Importing …: N of M notes stored" while a big file is stored:
+    at most every PROGRESS_EVERY seconds, and only for files of PROGRESS_MIN notes or more."""
+
+    def __init__(self, preview: Message, name: str) -> None:
+        self._preview = preview
+        self._name = name
+        self._loop = asyncio.get_running_loop()
+        self._last: float | None = None
+        self._edit: asyncio.Task[None] | None = None
+
+    def heard(self, done: int, total: int) -> None:
+        """From the worker's thread: progress after a batch."""
+        self._loop.call_soon_threadsafe(self._show, done, total)
+
+    def _show(self, done: int, total: int) -> None:
+        now = self._loop.time()
+        if total < PROGRESS_MIN or done >= total:
+            return
+        if self._last is not None and now - self._last < PROGRESS_EVERY:
+            return
+        if self._edit is not None and not self._edit.done():
+            return  # the previous edit is still on its way
+        self._last = now
+        text = texts.IMPORT_PROGRESS.format(name=self._name, done=done, total=total)
+        self._edit = asyncio.create_task(self._send(text))
+
+    async def _send(self, text: str) -> None:
+        try:
+            await self._preview.edit_text(text)
+        except TelegramError as exc:  # progress is a courtesy: the import goes on
+            log.info("import progress not shown: %s", exc)
+
+    async def finished(self) -> None:
+        """Wait for an edit on its way, so that the last word is the result."""
+        if self._edit is not None:
+            await self._edit
 
 
 async def offer(update: Update, context: Context) -> None:
@@ -67,19 +124,14 @@ async def offer(update: Update, context: Context) -> None:
     if text is None:
         await message.reply_text(texts.IMPORT_NOT_TEXT.format(name=name))
         return
-    parsed = await _parse(svc, text)
-    if parsed is None:
+    outcome = await _run(svc, text, user.id, user.timezone, dry_run=True)
+    if outcome is None:
         await message.reply_text(texts.IMPORT_REFUSED.format(name=name))
         return
-    if not parsed.days:
+    report = outcome.report
+    if report is None:
         await message.reply_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
         return
-    from storage import bulk_import
-
-    now = svc.clock.now()
-    report = await db(
-        bulk_import.import_journal, svc.engine, user.id, parsed, now, user.timezone, dry_run=True
-    )
     lines = [
         texts.IMPORT_PREVIEW.format(
             name=name, days=report.days, notes=report.notes, new_notes=report.new_notes,
@@ -92,7 +144,7 @@ async def offer(update: Update, context: Context) -> None:
             lines.append(
                 texts.IMPORT_CHECK_MORE.format(more=len(report.anomalies) - SHOWN_ANOMALIES)
             )
-    fixes = sum(1 for a in parsed.anomalies if a.fix is not None)
+    fixes = outcome.fixes
     row = [InlineKeyboardButton(texts.IMPORT_GO, callback_data="im:go")]
     if fixes:
         row.append(
@@ -150,15 +202,22 @@ async def _import(
     if text is None:
         await preview.edit_text(texts.IMPORT_NOT_TEXT.format(name=name))
         return
-    parsed = await _parse(svc, text, fix)
-    if parsed is None:
-        await preview.edit_text(texts.IMPORT_REFUSED.format(name=name))
-        return
-    from storage import bulk_import
-
     user = await db(svc.users.get, user_id)
     tz = user.timezone if user else svc.settings.timezone
-    report = await db(bulk_import.import_journal, svc.engine, user_id, parsed, svc.clock.now(), tz)
+    progress = _Progress(preview, name)
+    try:
+        outcome = await _run(
+            svc, text, user_id, tz, fix=fix, dry_run=False, progress=progress.heard
+        )
+    finally:
+        await progress.finished()
+    if outcome is None:
+        await preview.edit_text(texts.IMPORT_REFUSED.format(name=name))
+        return
+    report = outcome.report
+    if report is None:  # the preview found days: only a changed file gets here
+        await preview.edit_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
+        return
     moved = texts.IMPORT_MOVED.format(moved=report.moved_notes) if report.moved_notes else ""
     log.info("user %s imported %s new notes", user_id, report.new_notes)
     await preview.edit_text(
