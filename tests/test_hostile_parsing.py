@@ -19,6 +19,7 @@ from bot.worker import BOT_LIMITS, Limits, Refused, parse_journal_file, run_boun
 from tests.conftest import USER
 from tests.test_e2e_import import send_file
 from tests.test_export_import import sample_text
+from tests.worker_jobs import spin
 
 N = 60_000  # the size that held the event loop 39.7 s on a regex that backtracked
 
@@ -61,14 +62,9 @@ def test_rewritten_regexes_read_as_before() -> None:
     assert plain("<b>bold</b> <a href='https://a'>x</a> &lt;b") == "bold x <b"
 
 
-def _spin(_: None) -> None:
-    while True:
-        pass
-
-
 def test_a_parse_that_runs_too_long_is_stopped() -> None:
     with pytest.raises(Refused) as refused:
-        run_bounded(_spin, None, Limits(seconds=0.5, memory=BOT_LIMITS.memory))
+        run_bounded(spin, None, Limits(seconds=0.5, memory=BOT_LIMITS.memory))
     assert refused.value.reason == "time"
 
 
