@@ -32,6 +32,7 @@ from storage import bulk_import
 from storage.engine import session_factory
 from storage.notes import MessageRef
 from tests.conftest import repositories
+from tests.kramdown import kramdown
 from tests.test_export_import import NOW, _Clock, export, fresh_engine
 
 SECRET = "SECRET-4f1c9a"
@@ -132,22 +133,6 @@ def assert_inert(html: str) -> str:
     lowered = html.lower()
     assert "<script" not in lowered
     return "".join(page.text)
-
-
-def kramdown(text: str) -> str:
-    if shutil.which("ruby") is None:
-        pytest.skip("ruby is not installed (CI installs ruby-kramdown)")
-    script = (
-        'require "kramdown"; require "kramdown-parser-gfm"; '
-        'puts Kramdown::Document.new(STDIN.read, input: "GFM").to_html'
-    )
-    run = subprocess.run(
-        ["ruby", "-e", script], input=text, capture_output=True, text=True, timeout=60
-    )
-    if run.returncode != 0 and "cannot load such file" in run.stderr:
-        pytest.skip("kramdown is not installed (CI installs ruby-kramdown)")
-    assert run.returncode == 0, run.stderr
-    return run.stdout
 
 
 def captured_journal(folder: Path) -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.sanitize import defang, neutralize
-from tests.test_hostile_export import assert_inert, kramdown
+from tests.kramdown import kramdown
+from tests.test_hostile_export import assert_inert
 
 FENCES = [
     '~~~a b\n<img src="x" onerror="alert(1)">\n~~~',
