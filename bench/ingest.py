@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,29 +130,10 @@ def postgres_schema() -> Iterator[str | None]:
     if not url:
         yield None
         return
-    from sqlalchemy import text
-    from sqlalchemy.schema import CreateSchema, DropSchema
+    from storage.scratch import scratch_schema
 
-    from storage.engine import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:
-        engine.dispose()
-        yield None
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(CreateSchema(schema))
-    sep = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(DropSchema(schema, cascade=True))
-        engine.dispose()
+    with scratch_schema(url, "bench_") as schema_url:
+        yield schema_url
 
 
 def show(result: Result, bare: Result) -> None:

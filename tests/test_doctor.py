@@ -11,9 +11,9 @@ import pytest
 
 from bot.cli import main
 from bot.doctor import run_checks
+from bot.emulator import BOT_ID, FakeBotAPI
 from bot.settings import Settings
 from storage.engine import SCHEMA_HEAD, make_engine, migrate
-from tests.fakebot import BOT_ID, FakeBotAPI
 
 
 def lines(settings: Settings) -> dict[str, str]:

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.cli import main
 from bot.core.mdparser import parser
 from bot.emulator import FakeBotAPI
 from bot.exporting import ExportRequest, FrontMatterUnreadable
 from bot.telegram.autoexport import refresh
 from bot.telegram.handlers.export import BadPeriod, parse_request
 from storage.engine import describe
-from tests.conftest import USER
+from tests.conftest import USER, Cli
 
 OTHER = 1002
 
@@ -177,23 +176,16 @@ SAME_REQUESTS = [
 
 
 async def test_cli_and_bot_export_the_same_bytes(
-    fake: FakeBotAPI,
-    start_bot: Any,
-    db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    fake: FakeBotAPI, start_bot: Any, cli: Cli, tmp_path: Path
 ) -> None:
     template = tmp_path / "front.yml"
     template.write_text("layout: post\ntitle: {title}\ndate: {date}\n", encoding="utf-8")
     bot = await start_bot(export_front_matter=template, export_date_style="iso")
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EXPORT_FRONT_MATTER", str(template))
-    monkeypatch.setenv("EXPORT_DATE_STYLE", "iso")
-    env = ["--env-file", str(tmp_path / "absent.env")]
+    cli.setenv("EXPORT_FRONT_MATTER", str(template))
+    cli.setenv("EXPORT_DATE_STYLE", "iso")
     source = tmp_path / "journal.md"
     source.write_text(JOURNAL, encoding="utf-8")
-    assert await asyncio.to_thread(main, [*env, "import", str(source), "--user", str(USER)]) == 0
+    assert await cli("import", str(source), "--user", str(USER)) == 0
     fake.send(USER, "2021-4-9: sent to the bot")
     await bot.reacted(1)
 
@@ -206,8 +198,7 @@ async def test_cli_and_bot_export_the_same_bytes(
         return data
 
     async def from_cli(flags: list[str], out: Path) -> bytes:
-        args = [*env, "export", "--user", str(USER), *flags, "--out", str(out)]
-        assert await asyncio.to_thread(main, args) == 0
+        assert await cli("export", "--user", str(USER), *flags, "--out", str(out)) == 0
         return await asyncio.to_thread(out.read_bytes)
 
     for i, (command, flags, suffix) in enumerate(SAME_REQUESTS):
@@ -217,9 +208,9 @@ async def test_cli_and_bot_export_the_same_bytes(
             with zipfile.ZipFile(io.BytesIO(bot_bytes)) as zf:
                 assert len(zf.namelist()) > 1 and "A preamble" not in str(zf.read(zf.namelist()[0]))
                 assert {i.external_attr >> 16 for i in zf.infolist()} == {0o600}
-    capsys.readouterr()
-    assert await asyncio.to_thread(main, [*env, "export", "--user", str(USER)]) == 0
-    whole = capsys.readouterr().out.encode("utf-8")
+    cli.output()
+    assert await cli("export", "--user", str(USER)) == 0
+    whole = cli.output().out.encode("utf-8")
     assert whole == await from_bot("/export")
     # named sections belong to the whole journal, not to a period of it
     assert b"A preamble under the title.\n\n### TODO\n\n* todo one\n" in whole
@@ -235,12 +226,7 @@ async def test_cli_and_bot_export_the_same_bytes(
 
 
 async def test_an_unreadable_front_matter_template_stops_the_export(
-    fake: FakeBotAPI,
-    start_bot: Any,
-    db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    fake: FakeBotAPI, start_bot: Any, cli: Cli, db_url: str, tmp_path: Path
 ) -> None:
     missing = tmp_path / "no-such-template.yml"
     post = tmp_path / "post.md"
@@ -252,11 +238,9 @@ async def test_an_unreadable_front_matter_template_stops_the_export(
     with pytest.raises(FrontMatterUnreadable):  # EXPORT_PATH keeps the post as it was
         await asyncio.to_thread(refresh, bot.exposed["services"])
     assert not post.exists()
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("EXPORT_FRONT_MATTER", str(missing))
-    args = ["--env-file", str(tmp_path / "absent.env"), "export", "--out", str(tmp_path / "a.md")]
-    assert await asyncio.to_thread(main, args) == 2
-    opened, error = capsys.readouterr().err.splitlines()  # which journal, then the one error
+    cli.setenv("EXPORT_FRONT_MATTER", str(missing))
+    assert await cli("export", "--out", str(tmp_path / "a.md")) == 2
+    opened, error = cli.output().err.splitlines()  # which journal, then the one error
     assert opened == f"database: {describe(db_url)}"
     assert error.startswith(f"error: EXPORT_FRONT_MATTER: cannot read {missing}")
     assert not (tmp_path / "a.md").exists()

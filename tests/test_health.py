@@ -12,12 +12,12 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.core.clock import SystemClock
+from bot.emulator import FakeBotAPI
 from bot.telegram.httpd import HttpServer
 from bot.telegram.ops import Health
 from storage import stats
 from storage.engine import make_engine
 from tests.conftest import USER
-from tests.fakebot import FakeBotAPI
 
 
 def request(port: int, path: str, method: str = "GET") -> tuple[int, str, str]:

@@ -248,8 +248,17 @@ async def fast_retries(bot: Any) -> tuple[Any, Any]:
     return svc, intake
 
 
-async def outage_log(bot: Any, caplog: pytest.LogCaptureFixture) -> dict[str, list[Any]]:
-    """Our log records once the outage is over: its 'down' and 'back' lines, and the rest."""
+async def outage(
+    start_bot: Any, caplog: pytest.LogCaptureFixture, take_away: Any, *notes: str
+) -> dict[str, list[Any]]:
+    """A bot whose database goes away (take_away(services, intake)) while notes arrive: our
+    log records once the outage is over, its 'down' and 'back' lines and the rest."""
+    caplog.set_level(logging.INFO)
+    bot = await start_bot()
+    take_away(*await fast_retries(bot))
+    for note in notes:
+        bot.fake.send(USER, note)
+    await bot.reacted(len(notes))
     await bot.until(lambda: any("working again" in r.getMessage() for r in caplog.records))
     ours = [r for r in caplog.records if r.name.startswith("bot.")]
     return {
@@ -278,13 +287,10 @@ async def test_an_update_the_database_keeps_refusing_is_set_aside(
 async def test_an_outage_is_one_log_line_then_one_when_it_is_over(
     fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)
-    bot = await start_bot()
-    svc, _intake = await fast_retries(bot)
-    svc.notes = away(svc.notes, "add_many", times=6)
-    fake.send(USER, "written while the database restarts")
-    await bot.reacted(1)
-    lines = await outage_log(bot, caplog)
+    def notes_away(svc: Any, _intake: Any) -> None:
+        svc.notes = away(svc.notes, "add_many", times=6)
+
+    lines = await outage(start_bot, caplog, notes_away, "written while the database restarts")
     assert len(lines["down"]) == 1 and len(lines["back"]) == 1
     assert lines["loud"] == lines["down"] and not lines["traced"]  # nothing else, no traces
     assert fake.sent_texts().count(texts.DB_AWAY) == 1
@@ -309,14 +315,11 @@ def test_a_reused_update_id_with_new_content_is_kept_and_logged(
 async def test_an_inbox_refusing_writes_is_told_once_and_logged_once(
     fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)
-    bot = await start_bot()
-    _svc, intake = await fast_retries(bot)
-    intake.inbox = away(intake.inbox, "store", times=5)
-    fake.send(USER, "sent while the database restarts")
-    fake.send(USER, "and another one")
-    await bot.reacted(2)
-    lines = await outage_log(bot, caplog)
+    def inbox_away(_svc: Any, intake: Any) -> None:
+        intake.inbox = away(intake.inbox, "store", times=5)
+
+    notes = ["sent while the database restarts", "and another one"]
+    lines = await outage(start_bot, caplog, inbox_away, *notes)
     assert fake.sent_texts().count(texts.DB_AWAY) == 1  # Telegram keeps them meanwhile
     assert len(lines["down"]) == 1 and len(lines["back"]) == 1 and not lines["traced"]
 

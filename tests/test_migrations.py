@@ -99,13 +99,13 @@ def test_schema_head_is_the_newest_revision() -> None:
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
 
 
-def test_upgrade_from_the_first_revision_keeps_the_journal(db_url: str) -> None:
+def test_upgrade_from_the_first_revision_keeps_the_journal(empty_db_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
     from storage.engine import MIGRATIONS, SCHEMA_HEAD, ensure_schema
 
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
