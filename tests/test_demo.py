@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.demo import SAMPLE, BadLine, Edit, Press, Say, Upload, parse_line
 from bot.terminal import show_html
 
@@ -32,6 +35,31 @@ def demo(cwd: Path, lines: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+Demo = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def demo_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Demo:
+    """`rizhilu demo` in this process, the lines on its standard input (not a terminal).
+
+    One test runs it as a real process through a pipe; the rest spare the interpreter start
+    and the imports (about 2 s of CPU each).
+    """
+
+    def run(cwd: Path, lines: str, *args: str) -> subprocess.CompletedProcess[str]:
+        for name in ("DATABASE_URL", "EXPORT_PATH"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("TZ", "UTC")
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
+        capsys.readouterr()
+        code = main(["demo", *args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["demo", *args], code, out, err)
+
+    return run
+
+
 def test_a_piped_session_shows_the_day_with_the_note(tmp_path: Path) -> None:
     done = demo(tmp_path, "hello\n/today\n")
     assert done.returncode == 0, done.stderr
@@ -45,7 +73,7 @@ def test_a_piped_session_shows_the_day_with_the_note(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.db")), "the throw-away journal stays out of the folder"
 
 
-def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path) -> None:
+def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path, demo_here: Demo) -> None:
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     journal = tmp_path / "old.md"
@@ -69,7 +97,7 @@ def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path) -> None:
             "/today",  # [8]
         ]
     )
-    done = demo(tmp_path, script + "\n", "--tz", "UTC")
+    done = demo_here(tmp_path, script + "\n", "--tz", "UTC")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Traceback" not in done.stderr and "Traceback" not in out
@@ -99,9 +127,9 @@ def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path) -> None:
     assert "to [3]" in out  # the photo was stored and acknowledged
 
 
-def test_import_sample_preloads_the_sample_journal(tmp_path: Path) -> None:
+def test_import_sample_preloads_the_sample_journal(tmp_path: Path, demo_here: Demo) -> None:
     assert SAMPLE.is_file()
-    done = demo(tmp_path, "/day 2021-4-8\n", "--import", "sample", "--db", "kept.db")
+    done = demo_here(tmp_path, "/day 2021-4-8\n", "--import", "sample", "--db", "kept.db")
     assert done.returncode == 0, done.stderr
     assert re.match(r"imported \d+ days \(\d+ new\)", done.stdout), done.stdout[:200]
     assert "ScanNet" in done.stdout.split("you> /day 2021-4-8", 1)[1]
@@ -140,11 +168,11 @@ def test_html_shows_as_terminal_styles_or_plain_text() -> None:
     assert styled.endswith("\x1b[0m")
 
 
-def test_a_journal_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+def test_a_journal_that_cannot_be_opened_is_one_line(tmp_path: Path, demo_here: Demo) -> None:
     (tmp_path / "bad.db").write_bytes(b"not a database" * 100)
     (tmp_path / "file").write_text("")
     for db, why in [("bad.db", "file is not a database"), ("file/x.db", "cannot use --db")]:
-        done = demo(tmp_path, "hello\n", "--db", db)
+        done = demo_here(tmp_path, "hello\n", "--db", db)
         assert done.returncode == 2, done.stderr
         assert why in done.stderr and "Traceback" not in done.stderr
         assert done.stderr.count("\n") == 1

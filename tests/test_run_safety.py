@@ -118,12 +118,15 @@ def test_run_keeps_the_webhook_secret_out_of_the_log_and_its_files_private(
         assert mode(database) == 0o600
 
 
-def test_backup_is_private(fake: FakeBotAPI, tmp_path: Path) -> None:
+def test_backup_is_private(
+    fake: FakeBotAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'data' / 'journal.db'}"
-    env = cli_env(fake, tmp_path, db_url)
-    assert rizhilu(tmp_path, env, "migrate").wait(60) == 0
-    backup = rizhilu(tmp_path, env, "backup", str(tmp_path / "backups" / "copy.db"))
-    assert backup.wait(60) == 0
+    for name, value in cli_env(fake, tmp_path, db_url).items():
+        monkeypatch.setenv(name, value)
+    cli = ["--env-file", str(tmp_path / "none.env")]  # in this process: main() sets the umask
+    assert main([*cli, "migrate"]) == 0
+    assert main([*cli, "backup", str(tmp_path / "backups" / "copy.db")]) == 0
     assert mode(tmp_path / "backups" / "copy.db") == 0o600
     assert mode(tmp_path / "backups") == 0o700
     assert mode(tmp_path / "data" / "journal.db") == 0o600
