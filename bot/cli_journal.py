@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, get_args
 
-from bot.cli import CliError, examples
+from bot.blog_git import publish
+from bot.cli import CliError, Failure, examples
 from bot.cli_db import journal_user, open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
@@ -37,6 +38,7 @@ def add_commands(sub: Any) -> None:
             "rizhilu export --from 2021-1-1 --to 2021-12-31 --split month --out 2021.zip",
             "rizhilu export --format obsidian --out vault/daily",
             "rizhilu export --out site/_posts/2021-01-01-log.md --media-out site/assets/journal",
+            "rizhilu export --out site/_posts/2021-01-01-log.md --git push",
         ),
     )
     exp.add_argument("--user", type=int, help="Telegram user id (default: the only user)")
@@ -58,6 +60,12 @@ def add_commands(sub: Any) -> None:
         metavar="DIR",
         help="copy the images the export links to into DIR (only those that changed) and link"
         " them as EXPORT_MEDIA_URL + path (obsidian: always beside the notes)",
+    )
+    exp.add_argument(
+        "--git",
+        choices=["commit", "push"],
+        help="then commit the post (--out FILE) and its media in the blog's git repository,"
+        " and push it",
     )
     exp.set_defaults(func=cmd_export)
     imp = sub.add_parser(
@@ -83,6 +91,8 @@ def add_commands(sub: Any) -> None:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage.engine import ensure_schema
 
+    if args.git and (args.out == "-" or args.split != "none" or args.format == "obsidian"):
+        raise CliError("--git commits one post: give --out FILE (no --split, no obsidian)")
     engine = open_database(settings, create=False)
     try:
         ensure_schema(engine)
@@ -116,6 +126,12 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {result.files} {kind} to {target}", file=sys.stderr)
     if result.media or result.media_missing:
         print(media_line(result), file=sys.stderr)
+    if args.git and isinstance(target, Path):
+        outcome = publish(target, result.media, args.git)
+        if outcome.trouble:  # not a repository: fix the command; refused or failed: outside
+            failure: Failure = "usage" if outcome.kind == "not_repository" else "unavailable"
+            raise CliError(f"git: {outcome}", failure)
+        print(f"git: {outcome}", file=sys.stderr)
     return 0
 
 

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # and linked as EXPORT_MEDIA_URL + path
     export_media_dir: Path | None = None
     export_media_url: str = "/assets/journal"
+    # after a changed EXPORT_PATH: commit the post and its media in the blog's repository,
+    # and push it
+    export_git: Literal["off", "commit", "push"] = "off"
     # a verified copy of the SQLite journal every day into this folder (None: off); the
     # newest backup_keep are kept. PostgreSQL: schedule pg_dump instead
     backup_dir: Path | None = None
@@ -143,6 +146,12 @@ class Settings(BaseSettings):
     @classmethod
     def _optional_port(cls, value: object) -> object:
         return None if value is None or str(value).strip() in ("", "off") else value
+
+    @field_validator("export_git", mode="before")
+    @classmethod
+    def _export_git(cls, value: object) -> object:
+        text = str(value).strip().lower()
+        return "off" if text in ("", "no", "false", "0") else text
 
     @field_validator("export_media_url")
     @classmethod

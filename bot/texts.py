@@ -144,6 +144,10 @@ EXPORT_FRONT_MATTER = (
     "(the bot's log says why)."
 )
 EXPORT_CAPTION = "Your journal: {days} days, ready for the blog."
+EXPORT_GIT_TROUBLE = (
+    "Your blog post is up to date on disk, but git could not publish it: {why}. "
+    "I keep trying at every export and won't tell you again until it works."
+)
 
 REMINDER_NONE = "What did you learn today? Reply here or just send it."
 REMINDER_ONE = "1 note today — anything else?"

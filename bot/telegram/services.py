@@ -54,6 +54,7 @@ class Services:
     # bunches, and a bunch crosses Telegram's per-second limit
     job_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(JOBS_IN_FLIGHT))
     parse_limits: Limits = BOT_LIMITS  # for files parsed in a worker process (bot.worker)
+    git_told: set[int] = field(default_factory=set)  # owners told EXPORT_GIT is failing
 
     def today(self, user: UserInfo) -> date:
         return journal_day(self.clock.now(), zone(user.timezone), self.settings.day_starts_at)
