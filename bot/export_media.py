@@ -64,7 +64,7 @@ class MediaCopier:
         for root in notes:
             for note in root.walk():
                 for rel in references(note.text, self.media_url):
-                    dest = self._place(rel)
+                    dest = self.place(rel)
                     if dest is None:
                         continue
                     if self.out.obsidian:
@@ -74,7 +74,9 @@ class MediaCopier:
                             note.text, self.media_url, rel, site_url(self.out.url, rel)
                         )
 
-    def _place(self, rel: str) -> Path | None:
+    def place(self, rel: str) -> Path | None:
+        """Copy one file (a path under MEDIA_DIR) unless done already or unchanged there;
+        where it is now, or None when it is missing or not allowed out of MEDIA_DIR."""
         if rel not in self._placed:
             self._placed[rel] = self._copy(rel)
         return self._placed[rel]

@@ -12,7 +12,6 @@ anything else, and a non-empty folder without it is refused.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from bot.core import site as pages
 from bot.core.days import DayRange
 from bot.core.lookback import per_day
 from bot.core.notes import NoteDraft
+from bot.export_media import MediaCopier, MediaOut
 from bot.settings import Settings
 from storage import bulk_export
 from storage.lookback import Lookback
@@ -87,28 +87,6 @@ class _Writer:
             raise
         self.written.add(rel)
 
-    def copy(self, rel: str, source: Path) -> bool:
-        """Copy a media file unless the copy there has its size and time; True if copied."""
-        path = self.out / rel
-        self.written.add(rel)
-        st = source.stat()
-        try:
-            have = path.stat()
-            if have.st_size == st.st_size and have.st_mtime_ns == st.st_mtime_ns:
-                return False
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        os.close(fd)
-        try:
-            shutil.copy2(source, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return True
-
     def finish(self, before: set[str]) -> None:
         """Remove what the last build wrote and this one did not; write the manifest."""
         for rel in sorted(before - self.written):
@@ -121,15 +99,6 @@ class _Writer:
                 parent.rmdir()
                 parent = parent.parent
         self.text(MARKER, "".join(f"{rel}\n" for rel in sorted(self.written | {MARKER})))
-
-
-def _media_source(media_dir: Path, rel: str) -> Path | None:
-    """The file under MEDIA_DIR a note links to, if it is a regular file inside it."""
-    root = media_dir.resolve()
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
 
 
 def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> SiteResult:
@@ -197,20 +166,19 @@ def build_site(engine: Engine, settings: Settings, user_id: int, out: Path) -> S
     writer.text(pages.SEARCH_INDEX, pages.search_index_js(search))
     for name in ASSET_FILES:
         writer.bytes(pages.ASSETS + name, (ASSET_DIR / name).read_bytes())
-    copied = kept = 0
+    copier = MediaCopier(settings.media_dir, settings.media_url, MediaOut(out / pages.MEDIA))
     missing = []
     for rel in sorted(found.media):
-        source = _media_source(settings.media_dir, rel)
-        if source is None:
+        if copier.place(rel) is None:
             missing.append(rel)
-            continue
-        if writer.copy(pages.MEDIA + rel, source):
-            copied += 1
         else:
-            kept += 1
+            writer.written.add(pages.MEDIA + rel)
     writer.finish(before)
     page_count = sum(1 for rel in writer.written if rel.endswith(".html"))
-    return SiteResult(page_count, days, notes, copied, kept, tuple(missing))
+    placed = len(found.media) - len(missing)
+    return SiteResult(
+        page_count, days, notes, copier.copied, placed - copier.copied, tuple(missing)
+    )
 
 
 def _collect_tags(

@@ -124,15 +124,15 @@ def test_every_page_is_for_phones_and_both_schemes_and_has_no_inline_code() -> N
 def test_media_links_point_at_the_sites_copy_and_nothing_escapes_media_dir() -> None:
     notes = [
         NoteDraft("a photo", children=[NoteDraft("![](media/2021/04/AgAD.jpg)")]),
-        NoteDraft("[voice](media/2021/04/v%20x.ogg)"),
+        NoteDraft("[voice](media/2021/04/v_x.ogg) [spaced](media/2021/04/v%20x.ogg)"),
         NoteDraft("![](media/../secret.jpg) ![](media/.incoming/x.part) ![](/etc/passwd)"),
         NoteDraft("![](https://github.com/x/y.png)"),
         NoteDraft("![shot](C:\\Users\\me\\AppData\\Typora\\image-2021.png)"),
     ]
     html, media = render_day(notes)
-    assert media == {"2021/04/AgAD.jpg", "2021/04/v x.ogg"}
+    assert media == {"2021/04/AgAD.jpg", "2021/04/v_x.ogg"}
     assert '<img src="../media/2021/04/AgAD.jpg" alt="" loading="lazy" />' in html
-    assert 'href="../media/2021/04/v%20x.ogg"' in html
+    assert 'href="../media/2021/04/v_x.ogg"' in html
     assert (
         '<img src="https://github.com/x/y.png" alt="" loading="lazy" referrerpolicy="no-referrer" />'
         in html

@@ -26,6 +26,7 @@ from bot.core.days import WEEKDAYS, DayRange
 from bot.core.heatmap import CELL, GAP, LEFT, TOP, WIDTH, cell_box
 from bot.core.lookback import heatmap_grid
 from bot.core.mdparser import unescape
+from bot.core.media import path_under_media
 from bot.core.notes import NoteDraft
 from bot.core.render import _runs as runs
 from bot.core.render import item_text
@@ -81,20 +82,6 @@ def tag_href(key: str) -> str:
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def media_path(url: str, prefix: str) -> str | None:
-    """The file under MEDIA_DIR a (normalised) link points to, or None when it is not one of
-    ours or would leave the folder (`..`, absolute, backslashes, `.incoming`)."""
-    if not prefix or not url.startswith(prefix):
-        return None
-    path = unquote(url[len(prefix) :].split("#", 1)[0].split("?", 1)[0])
-    parts = path.split("/")
-    if not path or "\\" in path or "\x00" in path:
-        return None
-    if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
-        return None
-    return path
 
 
 @dataclass
@@ -190,7 +177,7 @@ class Markdown:
         return self.render(text, root, found, inline=True, tags=tags)
 
     def _local(self, url: str, root: str, found: Rendered) -> str | None:
-        path = media_path(url, self._prefix)
+        path = path_under_media(url, self._prefix) if self._prefix else None
         if path is None:
             return None
         found.media.add(path)
