@@ -341,3 +341,11 @@ def test_the_command_builds_the_sample_journal(
     assert "ScanNet数据的问题" in (out / pages.SEARCH_INDEX).read_text(encoding="utf-8")
     assert main(["--env-file", os.devnull, "site", str(tmp_path / "journal.db")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_journal_without_days_is_a_calendar_that_says_so(tmp_path: Path) -> None:
+    engine, settings = journal(tmp_path, "# 日知录\n\n> 前言\n")
+    result = build_site(engine, settings, 1, tmp_path / "site")  # type: ignore[arg-type]
+    assert (result.pages, result.days, result.notes) == (2, 0, 0)
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Nothing logged yet." in index and "前言" in index
