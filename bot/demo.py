@@ -33,7 +33,9 @@ Type a note and press Enter; /help lists the bot's commands. Your messages are n
   reply N: text          reply to your message [N], e.g. reply 2: /done
   edit N: text           edit your message [N]
   photo PATH [caption]   send a picture (file PATH [caption] sends a file: a .md journal
-                         is offered for import)
+                         is offered for import; voice PATH [caption] a voice note)
+  place LAT,LON [name]   send a location (a venue when it has a name)
+  forward NAME: text     forward a message NAME wrote
   press N                press the button shown as [press N]
   \\text                  send text that starts like one of these, as it is
 Ctrl-D ends the demo."""
@@ -63,9 +65,26 @@ class Edit:
 class Upload:
     """A picture or a file sent from this computer."""
 
-    kind: Literal["photo", "file"]
+    kind: Literal["photo", "file", "voice"]
     path: Path
     caption: str
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A location (a venue when it has a name)."""
+
+    latitude: float
+    longitude: float
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A message `name` wrote, forwarded."""
+
+    name: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,7 @@ class Press:
     number: int
 
 
-Action = Say | Edit | Upload | Press
+Action = Say | Edit | Upload | Spot | Forward | Press
 
 
 def _split_path(rest: str) -> tuple[str, str]:
@@ -106,11 +125,24 @@ def parse_line(line: str) -> Action | None:
             )
         number, said = int(found.group(1)), found.group(2)
         return Say(said, reply_to=number) if word == "reply" else Edit(number, said)
-    if word in ("photo", "file"):
+    if word in ("photo", "file", "voice"):
         if not rest.strip():
             raise BadLine(f"write `{word} PATH [caption]`")
         path, caption = _split_path(rest)
-        return Upload("photo" if word == "photo" else "file", Path(path).expanduser(), caption)
+        kinds: dict[str, Literal["photo", "file", "voice"]] = {
+            "photo": "photo", "file": "file", "voice": "voice"
+        }  # fmt: skip
+        return Upload(kinds[word], Path(path).expanduser(), caption)
+    if word == "place":
+        found = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)(?:\s+(.*))?", rest.strip())
+        if found is None or abs(float(found[1])) > 90 or abs(float(found[2])) > 180:
+            raise BadLine("write `place LAT,LON [name]`, e.g. `place 48.8584,2.2945 Tour Eiffel`")
+        return Spot(float(found[1]), float(found[2]), (found[3] or "").strip())
+    if word == "forward":
+        name, colon, said = rest.partition(":")
+        if not colon or not name.strip() or not said.strip():
+            raise BadLine("write `forward NAME: text`, e.g. `forward Grace: read this`")
+        return Forward(name.strip(), said.strip())
     if word == "press":
         if not rest.strip().isdigit():
             raise BadLine("write `press N`, N being a button's number as shown: [press N]")
@@ -238,6 +270,8 @@ class Chat:
         }
         if action.kind == "photo":
             return "photo", {"photo": [{**meta, "width": 0, "height": 0}]}
+        if action.kind == "voice":  # its length guessed from its size, at Opus's 32 kbit/s
+            return "voice", {"voice": {**meta, "duration": max(1, len(data) // 4000)}}
         mime = mimetypes.guess_type(action.path.name)[0] or "application/octet-stream"
         return "document", {"document": {**meta, "file_name": action.path.name, "mime_type": mime}}
 
@@ -270,6 +304,20 @@ class Chat:
             if echo:
                 self.say(f"[{len(self.mine) + 1}] you sent a {kind}> {line.split(' ', 1)[1]}")
             self._new(None, extra=extra)
+        elif isinstance(action, Spot):
+            where = {"latitude": action.latitude, "longitude": action.longitude}
+            place: dict[str, Any] = {"location": where}
+            if action.name:
+                place["venue"] = {"location": where, "title": action.name, "address": ""}
+            if echo:
+                self.say(f"[{len(self.mine) + 1}] you sent a place> {line.split(' ', 1)[1]}")
+            self._new(None, extra=place)
+        elif isinstance(action, Forward):
+            if echo:
+                self.say(f"[{len(self.mine) + 1}] you forwarded> {line.split(' ', 1)[1]}")
+            sender = {"id": 4242, "is_bot": False, "first_name": action.name}
+            origin = {"type": "user", "date": self.api.now(), "sender_user": sender}
+            self._new(action.text, extra={"forward_origin": origin})
         else:
             button = self.transcript.button(action.number)
             if button is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.demo import SAMPLE, BadLine, Edit, Press, Say, Upload, parse_line
+from bot.demo import SAMPLE, BadLine, Edit, Forward, Press, Say, Spot, Upload, parse_line
 from bot.terminal import show_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +127,30 @@ def test_replies_edits_files_buttons_and_bad_lines(tmp_path: Path, demo_here: De
     assert "to [3]" in out  # the photo was stored and acknowledged
 
 
+def test_voice_notes_places_and_forwards(tmp_path: Path, demo_here: Demo) -> None:
+    voice = tmp_path / "memo.ogg"
+    voice.write_bytes(b"OggS" + b"\0" * 168_000)
+    script = "\n".join(
+        [
+            f"voice {voice} standup",  # [1]
+            "place 48.8584,2.2945 Tour Eiffel",  # [2]
+            "place 91,0",
+            "forward Grace: read this",  # [3]
+            "forward nobody",
+            "/today",  # [4]
+        ]
+    )
+    done = demo_here(tmp_path, script + "\n", "--tz", "UTC")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[1] you sent a voice> " in out and "[2] you sent a place> " in out
+    assert "demo: write `place LAT,LON [name]`" in out
+    assert "demo: write `forward NAME: text`" in out
+    today = out.split("[4] you> /today", 1)[1]
+    assert "standup" in today and "🎤 0:42" in today
+    assert "📍 Tour Eiffel" in today and "↪ Grace, " in today and "read this" in today
+
+
 def test_import_sample_preloads_the_sample_journal(tmp_path: Path, demo_here: Demo) -> None:
     assert SAMPLE.is_file()
     done = demo_here(tmp_path, "/day 2021-4-8\n", "--import", "sample", "--db", "kept.db")
@@ -146,6 +170,9 @@ def test_import_sample_preloads_the_sample_journal(tmp_path: Path, demo_here: De
         ("photo cat.png a cat", Upload("photo", Path("cat.png"), "a cat")),
         ('file "my notes.md"', Upload("file", Path("my notes.md"), "")),
         ("press 2", Press(2)),
+        ("voice memo.ogg hi", Upload("voice", Path("memo.ogg"), "hi")),
+        ("place 1.5, -2 Café", Spot(1.5, -2.0, "Café")),
+        ("forward Grace H: read: this", Forward("Grace H", "read: this")),
         ("\\photo of the day", Say("photo of the day")),
         ("   ", None),
     ],
@@ -154,7 +181,10 @@ def test_lines(line: str, action: object) -> None:
     assert parse_line(line) == action
 
 
-@pytest.mark.parametrize("line", ["edit 1", "reply 2:", "photo", "press x", 'file "a.md'])
+@pytest.mark.parametrize(
+    "line",
+    ["edit 1", "reply 2:", "photo", "press x", 'file "a.md', "place x", "forward : hi", "voice"],
+)
 def test_bad_lines_say_how_to_write_them(line: str) -> None:
     with pytest.raises(BadLine):
         parse_line(line)
