@@ -290,9 +290,10 @@ def opens_block(line: str) -> bool:
 def neutralize_line(line: str) -> str:
     """neutralize() of one line that clean_text() has seen: the same text, found faster when
     there is nothing to do (bulk import calls it for every bullet)."""
-    if _SUSPECT.search(line) or line.startswith("*") or opens_block(line):
+    kept = line.rstrip()  # judged as neutralize() will see it: "#\u3000" is "#", a heading
+    if _SUSPECT.search(kept) or kept.startswith("*") or opens_block(kept):
         return neutralize(line)
-    return line.rstrip()
+    return kept
 
 
 _MARKER = re.compile(r"^(\s*)([-+*]|\d{1,9}[.)])(?=\s|$)")
