@@ -137,8 +137,10 @@ def _publish(post: Path, media: Sequence[Path], mode: GitMode, timeout: float) -
         return GitOutcome("not_repository", str(folder))
     git = Git(Path(top), timeout)
     root = Path(os.path.realpath(top))
-    post_rel = Path(os.path.realpath(post)).relative_to(root).as_posix()
-    paths = [post_rel]
+    real_post = Path(os.path.realpath(post))
+    if not real_post.is_relative_to(root):  # a symlink to a file elsewhere
+        return GitOutcome("not_repository", f"{real_post} is outside {root}")
+    paths = [real_post.relative_to(root).as_posix()]
     for path in media:
         real = Path(os.path.realpath(path))
         if real.is_relative_to(root):
@@ -189,9 +191,12 @@ def _push(git: Git, subject: str | None) -> GitOutcome:
             return GitOutcome("nothing_changed")
     done = git.run("push", "--porcelain", remote, f"HEAD:{dest}")
     what = subject or "earlier commits"
+    refs = [line for line in done.stdout.splitlines() if line[:2] in ("=\t", "!\t", " \t", "+\t")]
+    if done.returncode == 0 and subject is None and refs and all(r[0] == "=" for r in refs):
+        return GitOutcome("nothing_changed")  # no tracking branch to tell; it was up to date
     if done.returncode == 0:
         return GitOutcome("pushed", what)
-    refused = [line for line in done.stdout.splitlines() if line.startswith("!")]
+    refused = [line for line in refs if line.startswith("!")]
     if refused:
         return GitOutcome("push_rejected", f"{what}; {_last_line(refused[-1])}")
     why = _last_line(done.stderr) or f"git push exited {done.returncode}"

@@ -112,6 +112,9 @@ def test_cli_commits_only_the_post_and_its_media_then_pushes(
     assert subjects(remote, "main") == [subject, "the blog"]
     assert main([*export, "--git", "push"]) == 0
     assert "git: nothing changed" in capsys.readouterr().err
+    git(site, "update-ref", "-d", "refs/remotes/origin/main")  # no tracking branch: git tells
+    assert main([*export, "--git", "push"]) == 0
+    assert "git: nothing changed" in capsys.readouterr().err
     # not a repository: exit 2 with what to fix
     elsewhere = [*journal, "export", "--out", str(tmp_path / "loose" / "post.md")]
     assert main([*elsewhere, "--git", "commit"]) == 2
