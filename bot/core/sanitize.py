@@ -275,9 +275,10 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
 
 
 # What a line can open in the journal's parser besides a paragraph (a superset: a line that
-# does not match is one paragraph line, whatever follows it in a list item)
+# does not match is one paragraph line, whatever follows it in a list item; any white space
+# after a marker, as neutralize() also escapes `#` before a full-width space)
 _OPENS_BLOCK = re.compile(
-    r"\s|$|>|#{1,6}(?:[ \t]|$)|[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|```|~~~|\[.*\]:"
+    r"\s|$|>|#{1,6}(?:\s|$)|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|\[.*\]:"
     r"|([-*_])(?:[ \t]*\1){2,}[ \t]*$"
 )
 
