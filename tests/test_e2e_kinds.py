@@ -44,6 +44,10 @@ async def test_a_voice_note_is_saved_and_linked_once(
     assert await bot.markdown(USER, DAY) == f"* standup\n  * 🎤 [0:42]({M}uv1.ogg)"
     assert saved(tmp_path) == ["2026/03/uv1.ogg"]
     assert (tmp_path / "media" / "2026/03/uv1.ogg").read_bytes() == OGG
+    # a new caption changes the bullet and keeps the one file
+    fake.push({"edited_message": dict(msg, caption="standup, day 2", edit_date=NOON + 60)})
+    assert await bot.markdown(USER, DAY) == f"* standup, day 2\n  * 🎤 [0:42]({M}uv1.ogg)"
+    assert saved(tmp_path) == ["2026/03/uv1.ogg"]
 
 
 async def test_audio_video_and_video_notes(
@@ -59,15 +63,17 @@ async def test_audio_video_and_video_notes(
     video = fake.file_fields("w1", MP4, duration=12, width=9, height=16, thumbnail=thumb)
     send(fake, "the demo", video=video)
     send(fake, video_note=fake.file_fields("n1", MP4, duration=7, length=240))
-    await bot.reacted(3)
+    gif = fake.file_fields("g1", MP4, duration=2, width=9, height=9, file_name="cat.mp4")
+    send(fake, animation=gif, document=gif)  # Telegram sends a GIF as both
+    await bot.reacted(4)
     assert await bot.markdown(USER, DAY) == (
         f"* 🎵 [Nina – Song 3:05]({M}ua1-song.mp3)\n"
         f"* the demo\n  * 🎬 [0:12]({M}uw1.mp4)\n    * ![]({M}ut1.jpg)\n"
-        f"* 📹 [0:07]({M}un1.mp4)"
+        f"* 📹 [0:07]({M}un1.mp4)\n"
+        f"* 🎞 [cat.mp4]({M}ug1.mp4)"
     )
-    assert saved(tmp_path) == [
-        f"2026/03/{n}" for n in ["ua1-song.mp3", "un1.mp4", "ut1.jpg", "uw1.mp4"]
-    ]
+    names = ["ua1-song.mp3", "ug1.mp4", "un1.mp4", "ut1.jpg", "uw1.mp4"]
+    assert saved(tmp_path) == [f"2026/03/{n}" for n in names]
 
 
 async def test_documents_are_saved_under_safe_names(
@@ -161,14 +167,18 @@ async def test_forwards_keep_their_origin(fake: FakeBotAPI, start_bot: Any) -> N
     channel = {"type": "channel", "date": then, "message_id": 42, "chat": {
         "id": -1001, "type": "channel", "title": "Papers [daily]", "username": "papers_daily"}}  # fmt: skip
     hidden = {"type": "hidden_user", "date": then, "sender_user_name": "Someone"}
+    group = {"type": "chat", "date": then,
+             "sender_chat": {"id": -1003, "type": "supergroup", "title": "Reading group"}}  # fmt: skip
     fake.push({"message": fake.forwarded(fake.message(USER, "read this", date=NOON), person)})
     fake.push({"message": fake.forwarded(fake.message(USER, "new survey", date=NOON), channel)})
     fake.push({"message": fake.forwarded(fake.message(USER, "psst", date=NOON), hidden)})
-    await bot.reacted(3)
+    fake.push({"message": fake.forwarded(fake.message(USER, "agenda", date=NOON), group)})
+    await bot.reacted(4)
     assert await bot.markdown(USER, DAY) == (
         "* ↪ Grace H, 2021-04-08: read this\n"
         "* ↪ [Papers \\[daily\\]](https://t.me/papers_daily/42), 2021-04-08: new survey\n"
-        "* ↪ hidden, 2021-04-08: psst"
+        "* ↪ hidden, 2021-04-08: psst\n"
+        "* ↪ Reading group, 2021-04-08: agenda"
     )
 
 
