@@ -66,6 +66,7 @@ class FakeBotAPI:
         self.rate_limit = rate_limit  # messages per second over all chats, like Telegram's
         self.calls: list[Call] = []
         self.files: dict[str, bytes] = {}
+        self.broken_files: Counter[str] = Counter()  # file id → downloads still answered 404
         self.failures: list[Failure] = []
         self.limited = 0
         self._updates: list[dict[str, Any]] = []
@@ -281,6 +282,11 @@ class FakeBotAPI:
         hidden_user, chat or channel, with its date)."""
         return dict(msg, forward_origin=origin)
 
+    def break_file(self, file_id: str, times: int = 1_000_000) -> None:
+        """The next `times` downloads of a file fail with 404 (getFile still answers)."""
+        with self._cond:
+            self.broken_files[file_id] = times
+
     # ------------------------------------------------------------------ inspecting
 
     def calls_to(self, method: str) -> list[Call]:
@@ -344,8 +350,12 @@ class FakeBotAPI:
         if not path.startswith(prefix):
             self._error(h, 404, "Not Found")
             return
-        data = self.files.get(path[len(prefix) :].split("/", 1)[-1])
-        if data is None:
+        file_id = path[len(prefix) :].split("/", 1)[-1]
+        data = self.files.get(file_id)
+        with self._cond:
+            broken = self.broken_files[file_id] > 0
+            self.broken_files[file_id] -= broken
+        if data is None or broken:
             self._error(h, 404, "Not Found: file")
             return
         self._reply(h, 200, data, "application/octet-stream")

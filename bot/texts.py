@@ -98,6 +98,26 @@ SET_ASIDE = (
     "I could not handle one of your messages, even after several tries, so I set it aside "
     "instead of trying forever. Please send it again (shorter, or in parts, may help)."
 )
+MEDIA_LATER_TEXT = (
+    "Your text is saved (✍), but I could not fetch its attachment from Telegram yet. I will "
+    "keep trying in the background and add it under the text when it arrives."
+)
+MEDIA_LATER = (
+    "I could not fetch this attachment from Telegram yet, so it is not in the journal yet. "
+    "I will keep trying in the background and add it when it arrives (you'll see the ✍ then)."
+)
+MEDIA_EDIT_LATER = (
+    "I could not fetch the attachment of this edit from Telegram yet, so the earlier version "
+    "stays for now. I will keep trying in the background and apply the edit when I can."
+)
+MEDIA_FAILED = (
+    "I could not fetch this attachment from Telegram, so it is not in the journal (any text "
+    "with it is saved). Please send it again."
+)
+MEDIA_GAVE_UP = (
+    "I could not fetch an attachment from Telegram even after trying for a couple of hours, "
+    "so I stopped trying. Any text sent with it is kept; please send it again."
+)
 BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
 FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
 

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
@@ -25,6 +25,7 @@ class Pending:
     update_id: int
     chat_id: int | None
     payload: str
+    retries: int = 0  # times its media download failed so far
 
 
 def digest(payload: str) -> str:
@@ -86,18 +87,56 @@ class Inbox:
                     )
         return len(new)
 
-    def pending(self, limit: int = 100, after: int = 0) -> list[Pending]:
-        """The oldest unprocessed updates (stored after row `after`), in arrival order."""
+    def pending(self, limit: int = 100, after: int = 0, *, due: bool = False) -> list[Pending]:
+        """The oldest unprocessed updates (stored after row `after`), in arrival order; one
+        waiting to retry its media download only once its time has come (`due`: only those)."""
+        now = self._clock.now()
+        waiting = InboxUpdate.retry_at.is_not(None)
         with self._sessions() as s:
             rows = s.execute(
                 select(
-                    InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.chat_id, InboxUpdate.payload
+                    InboxUpdate.id,
+                    InboxUpdate.update_id,
+                    InboxUpdate.chat_id,
+                    InboxUpdate.payload,
+                    InboxUpdate.retries,
                 )
                 .where(InboxUpdate.done_at.is_(None), InboxUpdate.id > after)
+                .where(
+                    waiting & (InboxUpdate.retry_at <= now)
+                    if due
+                    else ~waiting | (InboxUpdate.retry_at <= now)
+                )
                 .order_by(InboxUpdate.id)
                 .limit(limit)
             ).all()
-        return [Pending(r[0], r[1], r[2], r[3]) for r in rows]
+        return [Pending(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def waiting(self) -> int:
+        """How many updates wait for a new try of their media download."""
+        with self._sessions() as s:
+            count = s.scalar(
+                select(func.count())
+                .select_from(InboxUpdate)
+                .where(InboxUpdate.done_at.is_(None), InboxUpdate.retry_at.is_not(None))
+            )
+        return int(count or 0)
+
+    def defer(self, row_id: int, pause: timedelta) -> None:
+        """Try an update again after `pause` (its media download failed); later updates pass
+        it meanwhile. Not done (its text's commit may have marked it), and its replay count
+        starts again: it finished this start."""
+        with self._sessions.begin() as s:
+            s.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.id == row_id)
+                .values(
+                    done_at=None,
+                    retry_at=self._clock.now() + pause,
+                    retries=InboxUpdate.retries + 1,
+                    attempts=0,
+                )
+            )
 
     def newest_pending(self) -> int:
         """The id of the newest unprocessed row (0 when there is none)."""

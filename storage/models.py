@@ -92,6 +92,8 @@ class InboxUpdate(Base):
     attempts: Mapped[int]
     dead_at: Mapped[datetime | None]
     error: Mapped[str | None]
+    retry_at: Mapped[datetime | None]
+    retries: Mapped[int]
 
 
 class Action(Base):

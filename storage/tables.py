@@ -140,6 +140,9 @@ inbox = Table(
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("dead_at", UTCDateTime(), nullable=True),
     Column("error", String(200), nullable=True),
+    # an update whose media download failed: tried again at retry_at (later ones pass it)
+    Column("retry_at", UTCDateTime(), nullable=True),
+    Column("retries", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("update_id", "digest"),
 )
 

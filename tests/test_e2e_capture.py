@@ -170,9 +170,13 @@ async def test_an_album_nests_under_its_caption(fake: FakeBotAPI, start_bot: Any
     assert f"* whiteboard, day 2\n  * {img.format('a1')}\n  * {img.format('a2')}\n" in shown
 
 
-async def test_handler_error_apologises(fake: FakeBotAPI, start_bot: Any) -> None:
-    bot = await start_bot()
-    photo = [{"file_id": "missing", "file_unique_id": "m", "width": 9, "height": 9}]
+async def test_handler_error_apologises(fake: FakeBotAPI, start_bot: Any, tmp_path: Path) -> None:
+    # MEDIA_DIR is a file: saving the photo fails (a photo whose download fails is not an
+    # error any more: see tests/test_media_retry.py)
+    (tmp_path / "not-a-folder").write_text("x")
+    bot = await start_bot(media_dir=str(tmp_path / "not-a-folder"))
+    fake.add_file("ph1", b"\xff\xd8jpeg")
+    photo = [{"file_id": "ph1", "file_unique_id": "m", "width": 9, "height": 9}]
     fake.send(USER, None, extra={"photo": photo})
     assert (await bot.replies(1))[0] == texts.ERROR
     fake.send(USER, "still alive")

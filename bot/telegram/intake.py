@@ -11,6 +11,10 @@ Nothing is replayed forever: an update PTB cannot read, one that was started MAX
 times without finishing (it crashed or froze the bot), or one that hit database errors
 more than `max_retries` times is set aside (a dead letter: one log line, one message to
 its user). While the database is away the log says so once, and once when it is back.
+
+An update whose media download failed (its text is stored already) waits in the inbox for
+a later try, with pauses that double, while the updates after it go on, in its chat too;
+after MAX_MEDIA_RETRIES it is set aside too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -49,6 +54,9 @@ MAX_STARTS = 3  # starts of a replayed update that never finished before it is s
 MAX_RETRIES = 30  # database errors for one update (pauses double up to MAX_PAUSE)
 MAX_PAUSE = 60.0
 BUFFER = 5000  # stored updates read ahead into the lanes
+MEDIA_RETRY = 30.0  # seconds before the first new try of a failed media download (doubles)
+MAX_MEDIA_RETRIES = 8  # about two hours of tries
+MAX_MEDIA_PAUSE = 3600.0
 
 
 def lane_of(row: Pending) -> tuple[str, int]:
@@ -162,6 +170,11 @@ class Intake:
         self._dead: dict[int, str] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._halt = asyncio.Event()  # set on stop: cuts pauses short
+        self._media: set[int] = set()  # updates whose media download failed this time
+        self._media_tries: dict[int, int] = {}  # update_id → failed downloads before this try
+        self._waiting = 0  # updates in the inbox waiting for a new try of their media
+        self.media_retry = MEDIA_RETRY
+        self.max_media_retries = MAX_MEDIA_RETRIES
 
     @property
     def alive(self) -> bool:
@@ -186,6 +199,7 @@ class Intake:
         """
         await db(self.inbox.purge)
         self._replay_until = await db(self.inbox.newest_pending)
+        self._waiting = await db(self.inbox.waiting)
         tasks: set[asyncio.Task[None]] = set()
         fetcher: asyncio.Task[None] | None = None
         if poll:
@@ -222,6 +236,19 @@ class Intake:
         first = update_id not in self._told
         self._told.add(update_id)
         return first
+
+    def media_later(self, update_id: int) -> bool:
+        """A handler could not download the update's media: try the update again later,
+        without holding up the updates after it.
+
+        Returns True at the first failure of this update (the caller tells the user once).
+        """
+        self._media.add(update_id)
+        return self._media_tries.get(update_id, 0) == 0
+
+    def retrying(self, update_id: int) -> bool:
+        """Whether this update is a new try after a failed media download."""
+        return self._media_tries.get(update_id, 0) > 0
 
     async def _tell_away(self, updates: list[dict[str, Any]]) -> None:
         """The inbox refuses writes: tell each sender once per outage (Telegram keeps the
@@ -321,11 +348,19 @@ class Intake:
                 # the next wait instead of sitting in the inbox until idle_wait runs out
                 self._wake.clear()
                 try:
+                    # updates whose media download is due a new try go first: they are older
+                    due = (
+                        await db(self.inbox.pending, self._batch, due=True) if self._waiting else []
+                    )
                     rows = await db(self.inbox.pending, self._batch, after=cursor)
                 except Exception as exc:
                     self.outage.failed(exc, "reading the inbox")
                     await self._rest()
                     continue
+                for row in due:
+                    if row.id not in self._inflight:
+                        self._inflight.add(row.id)
+                        lanes.submit(lane_of(row), row)
                 for row in rows:
                     if row.id not in self._inflight:
                         self._inflight.add(row.id)
@@ -370,6 +405,7 @@ class Intake:
                 return
             mark = InboxMark(row.id)
             token = IN_HAND.set(mark)
+            self._media_tries[update.update_id] = row.retries
             try:
                 handling = time.perf_counter()
                 await self._app.process_update(update)
@@ -377,6 +413,7 @@ class Intake:
                     self.on_handled(time.perf_counter() - handling)
             finally:
                 IN_HAND.reset(token)
+                self._media_tries.pop(update.update_id, None)
             if update.update_id in self._retry:
                 self._retry.discard(update.update_id)
                 if await self._give_up(row, update):
@@ -385,6 +422,12 @@ class Intake:
                 # stays in hand, and so does everything after it in this chat: order holds
                 await self._rest()
                 continue
+            if update.update_id in self._media:
+                self._media.discard(update.update_id)
+                await self._media_later(row, update)
+                self._inflight.discard(row.id)
+                return
+            self._waiting -= row.retries > 0  # its media came at last
             self._told.discard(update.update_id)
             self._retries.pop(update.update_id, None)
             self.processed += 1
@@ -438,7 +481,29 @@ class Intake:
         await self._set_aside(row, update)
         return True
 
-    async def _set_aside(self, row: Pending, update: Update | None) -> None:
+    async def _media_later(self, row: Pending, update: Update) -> None:
+        """The update's media could not be downloaded: it waits for a later try (the
+        updates after it go on), or is set aside after MAX_MEDIA_RETRIES."""
+        tries = row.retries + 1
+        try:
+            if tries > self.max_media_retries:
+                await db(self.inbox.finish, [], {row.id: f"media download failed {tries} times"})
+            else:
+                pause = min(self.media_retry * 2 ** (tries - 1), MAX_MEDIA_PAUSE)
+                await db(self.inbox.defer, row.id, timedelta(seconds=pause))
+                self._waiting += tries == 1
+                log.info("update %s: a download failed; next try in %.0f s", row.update_id, pause)
+                return
+        except Exception as exc:
+            # left as it was: tried again once the inbox is read from the start (idempotent)
+            self.outage.failed(exc, "deferring an update")
+            return
+        self._waiting -= row.retries > 0
+        await self._set_aside(row, update, texts.MEDIA_GAVE_UP)
+
+    async def _set_aside(
+        self, row: Pending, update: Update | None, text: str = texts.SET_ASIDE
+    ) -> None:
         """One log line, and one message to the user whose update it was."""
         log.error("update %s set aside after repeated failures; not retried again", row.update_id)
         user = update.effective_user if update is not None else None
@@ -449,7 +514,7 @@ class Intake:
         if not svc.settings.allowed_user_ids.allows(user.id):
             return
         with contextlib.suppress(TelegramError):
-            await self._app.bot.send_message(chat.id, texts.SET_ASIDE)
+            await self._app.bot.send_message(chat.id, text)
 
     def _pause(self) -> float:
         """The pause before the next try: doubles while the database stays away."""

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot import texts
@@ -25,7 +26,7 @@ from bot.telegram.convert import entities, extra_of, file_of, origin_of
 from bot.telegram.handlers.common import user_of
 from bot.telegram.media import fetch, place, sniff, sniff_file, used_bytes
 from bot.telegram.services import Context, Services, acks, db, services, writer
-from storage.notes import MessageRef, NewMessage
+from storage.notes import MessageRef, NewMessage, Stored
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,19 @@ async def capture(update: Update, context: Context) -> None:
     fetched: dict[str, Path] = {}  # file_id → its download, until placed
     quota_full = False
     try:
-        judged = await _fetch(context.bot, svc.settings.media_dir, facts, fetched)
+        try:
+            judged = await _fetch(context.bot, svc.settings.media_dir, facts, fetched)
+        except TelegramError as exc:
+            # its file_path (with the token) is never logged: the error's type only
+            log.warning(
+                "message %s/%s: a file could not be downloaded (%s)",
+                message.chat_id,
+                message.message_id,
+                type(exc).__name__,
+            )
+            text_only = replace(facts, image=None, file=None)
+            await _without_media(update, user.id, svc, text_only, prefs)
+            return
         if judged is None:
             await message.reply_text(texts.NOT_AN_IMAGE)
             return
@@ -113,20 +126,53 @@ async def capture(update: Update, context: Context) -> None:
     ref = MessageRef(
         user_id=user.id, chat_id=message.chat_id, message_id=message.message_id, at=outcome.at
     )
-    if outcome.edit:
-        result = await db(
-            svc.notes.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to
-        )
-    else:
-        # committed with the other notes arriving meanwhile, and only then acknowledged
-        result = await writer(svc).add(
-            NewMessage(ref, outcome.day, outcome.drafts, outcome.reply_to, outcome.album)
-        )
+    result = await _store(svc, ref, outcome)
+    intake = svc.intake
+    if result.status == "duplicate" and intake is not None and intake.retrying(update.update_id):
+        # its text was stored by a try whose download failed: now the whole message,
+        # unless an edit came since (that edit fetched its own files)
+        result = await db(svc.notes.edit_message, ref, outcome.drafts, outcome.day)
     log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
         acks(svc).react(message.chat_id, message.message_id)
     if quota_full and result.status in {"stored", "created", "updated"}:
         await message.reply_text(texts.QUOTA_FULL.format(quota=svc.settings.media_quota_mb))
+
+
+async def _store(svc: Services, ref: MessageRef, outcome: Capture) -> Stored:
+    """A new message's notes added (committed with the other notes arriving meanwhile), or
+    an edit's put in place of the earlier version."""
+    if outcome.edit:
+        return await db(svc.notes.edit_message, ref, outcome.drafts, outcome.day, outcome.reply_to)
+    return await writer(svc).add(
+        NewMessage(ref, outcome.day, outcome.drafts, outcome.reply_to, outcome.album)
+    )
+
+
+async def _without_media(
+    update: Update, user_id: int, svc: Services, facts: MessageFacts, prefs: Prefs
+) -> None:
+    """A file could not be downloaded: a new message's text is stored now, and the update
+    waits in the inbox for another try (an edit waits whole); the user is told once."""
+    message = update.effective_message
+    assert message is not None
+    intake = svc.intake
+    stored = False
+    if not facts.edit:
+        outcome = plan(facts, prefs)
+        if isinstance(outcome, Refusal) and outcome.reason != "empty":
+            await message.reply_text(refusal_text(outcome))  # the file would be refused too
+            return
+        if not isinstance(outcome, Refusal):
+            ref = MessageRef(user_id, message.chat_id, message.message_id, outcome.at)
+            await _store(svc, ref, outcome)
+            acks(svc).react(message.chat_id, message.message_id)
+            stored = True
+    if intake is None:
+        await message.reply_text(texts.MEDIA_FAILED)  # the stock intake cannot keep it
+    elif intake.media_later(update.update_id):
+        told = texts.MEDIA_EDIT_LATER if facts.edit else texts.MEDIA_LATER
+        await message.reply_text(texts.MEDIA_LATER_TEXT if stored else told)
 
 
 async def _fetch(
