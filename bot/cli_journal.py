@@ -8,12 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, get_args
 
+from bot import texts
 from bot.blog_git import publish
 from bot.cli import CliError, Failure, examples
 from bot.cli_db import journal_user, open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import Format, Order, Split
+from bot.core.notes import MAX_DEPTH
 from bot.exporting import ExportError, ExportRequest, ExportResult, write_export
 from bot.settings import Settings
 
@@ -126,6 +128,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {result.files} {kind} to {target}", file=sys.stderr)
     if result.media or result.media_missing:
         print(media_line(result), file=sys.stderr)
+    if result.too_deep:
+        print(texts.EXPORT_TOO_DEEP.format(count=result.too_deep, depth=MAX_DEPTH), file=sys.stderr)
     if args.git and isinstance(target, Path):
         outcome = publish(target, result.media, args.git)
         if outcome.trouble:  # not a repository: fix the command; refused or failed: outside

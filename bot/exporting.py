@@ -21,6 +21,7 @@ What an export holds, whoever asks for it:
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ from bot.core.export import (
     render_document,
 )
 from bot.core.liquid import RAW_CLOSE, RAW_OPEN, escape_raw
-from bot.core.notes import NoteDraft
+from bot.core.notes import MAX_DEPTH, NoteDraft, too_deep
 from bot.core.render import render_body
 from bot.export_media import MediaCopier, MediaOut
 from bot.settings import Settings
@@ -54,6 +55,7 @@ Days = Iterator[tuple[DayRange, list[NoteDraft]]]
 
 # reproducible zips: one fixed timestamp (the earliest a zip can hold) for every entry
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+log = logging.getLogger(__name__)
 
 
 class ExportError(Exception):
@@ -102,6 +104,7 @@ class ExportResult:
     media: tuple[Path, ...] = ()  # where each linked media file now is
     media_copied: int = 0  # of those, how many this export wrote (new or changed)
     media_missing: int = 0  # links into MEDIA_DIR whose file is not there (left as they were)
+    too_deep: int = 0  # notes nested past MAX_DEPTH levels, written at the last level
 
 
 def export_options(settings: Settings, request: ExportRequest) -> ExportOptions:
@@ -136,10 +139,11 @@ def write_export(
         raise NoJournal(f"no journal for user {request.user_id}")
     title = meta.title or opts.title
     count = 0
+    deep = 0
     copier = _copier(settings, request)
 
     def days() -> Days:
-        nonlocal count
+        nonlocal count, deep
         for item in bulk_export.iter_days(
             engine,
             request.user_id,
@@ -148,14 +152,24 @@ def write_export(
             newest_first=request.order == "newest",
         ):
             count += 1
+            deep += too_deep(item[1])
             if copier is not None:
                 copier.notes(item[1])
             yield item
 
     def result(files: int) -> ExportResult:
+        if deep:
+            log.warning(
+                "export of user %s: %d notes nested deeper than %d levels are written at "
+                "the last level, right after the note above them",
+                request.user_id,
+                deep,
+                MAX_DEPTH,
+            )
         if copier is None:
-            return ExportResult(count, files)
-        return ExportResult(count, files, tuple(copier.files), copier.copied, copier.missing)
+            return ExportResult(count, files, too_deep=deep)
+        media = tuple(copier.files)
+        return ExportResult(count, files, media, copier.copied, copier.missing, too_deep=deep)
 
     if request.many_files:
         if not isinstance(target, Path):

@@ -118,6 +118,10 @@ MEDIA_GAVE_UP = (
     "I could not fetch an attachment from Telegram even after trying for a couple of hours, "
     "so I stopped trying. Any text sent with it is kept; please send it again."
 )
+EXPORT_TOO_DEEP = (
+    "{count} notes are nested deeper than {depth} levels (replies to replies…): they are "
+    "written at the {depth}th level, right after the note above them."
+)
 BAD_BACKDATE = "“{prefix}” is not a real date, so nothing was stored. Use a date like 2021-4-8."
 FUTURE_BACKDATE = "{day} is in the future, so nothing was stored."
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot import texts
+from bot.core.view import plain
 from bot.emulator import FakeBotAPI
 from tests.conftest import USER
 from tests.fakepace import FakePace
@@ -223,8 +224,12 @@ async def test_hostile_inputs_are_kept_safely(fake: FakeBotAPI, start_bot: Any) 
     # /today comes in several pieces: wait for the one with the last note
     await bot.until(lambda: "unterminated fence" in "\n".join(fake.sent_texts()))
     shown = "\n".join(fake.sent_texts()[1:])
-    assert "\\## 2021-01-01" in shown and "nul and bell" in shown and "windows\n  line" in shown
+    assert "## 2021-01-01" in shown and "nul and bell" in shown and "windows\n  line" in shown
     assert all(len(t) <= 4096 for t in fake.sent_texts())
+    # formatted pieces, never raw escaped markdown (issue 10): the 4,096 x's whole
+    day = [c.params for c in fake.calls_to("sendMessage")][1:]
+    assert all(p.get("parse_mode") == "HTML" for p in day)
+    assert "\\#" not in shown and "x" * 4096 in "".join(plain(str(p["text"])) for p in day)
 
 
 async def test_long_day_is_split_or_sent_as_file(fake: FakeBotAPI, start_bot: Any) -> None:

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.core.mdparser import can_strike, clean_text, expand_indent, parser
-from bot.core.notes import NoteDraft
+from bot.core.notes import LIST_LEVELS, NoteDraft
 from bot.core.sanitize import neutralize
 
 if TYPE_CHECKING:
@@ -51,8 +51,14 @@ def strip_done(text: str) -> tuple[str, bool]:
     return (inner, True) if can_strike(inner) else (text, False)
 
 
-def _collect_list(tokens: list[Token], i: int, lines: list[str]) -> tuple[list[NoteDraft], int]:
-    """Read a list starting at tokens[i]; return its item drafts and the index after it."""
+def _collect_list(
+    tokens: list[Token], i: int, lines: list[str], too_deep: list[int] | None = None
+) -> tuple[list[NoteDraft], int]:
+    """Read a list starting at tokens[i]; return its item drafts and the index after it.
+
+    markdown-it reads LIST_LEVELS levels of list: an item at the last level keeps anything
+    nested under it as its text, and the (0-based) lines of those items go into `too_deep`.
+    """
     open_tok = tokens[i]
     ordered = open_tok.type == "ordered_list_open"
     close_type = open_tok.type.replace("_open", "_close")
@@ -74,11 +80,17 @@ def _collect_list(tokens: list[Token], i: int, lines: list[str]) -> tuple[list[N
                 ):
                     if sub.map:
                         skip.append((sub.map[0], sub.map[1]))
-                    sub_drafts, j = _collect_list(tokens, j, lines)
+                    sub_drafts, j = _collect_list(tokens, j, lines, too_deep)
                     children.extend(sub_drafts)
                     continue
                 j += 1
             text_lines = _item_lines(lines, item_map[0], item_map[1], skip)
+            if too_deep is not None and tok.level + 1 >= 2 * LIST_LEVELS:  # two tokens a level
+                too_deep.extend(
+                    item_map[0] + n
+                    for n, line in enumerate(text_lines[1:], start=1)
+                    if _ITEM_START.match(line.lstrip(" "))
+                )
             text = neutralize("\n".join(text_lines))
             text, done = strip_done(text)
             drafts.append(NoteDraft(text=text, ordered=ordered, done=done, children=children))
@@ -106,9 +118,16 @@ def _close_index(tokens: list[Token], i: int) -> int:
 
 
 def blocks_to_drafts(
-    tokens: list[Token], lines: list[str], start: int = 0, stop: int | None = None
+    tokens: list[Token],
+    lines: list[str],
+    start: int = 0,
+    stop: int | None = None,
+    too_deep: list[int] | None = None,
 ) -> list[NoteDraft]:
-    """Turn top-level block tokens into notes: lists → item trees, other blocks → block notes."""
+    """Turn top-level block tokens into notes: lists → item trees, other blocks → block notes.
+
+    `too_deep` collects the lines of list items nested past LIST_LEVELS (kept as text).
+    """
     stop = len(tokens) if stop is None else stop
     drafts: list[NoteDraft] = []
     i = start
@@ -118,7 +137,7 @@ def blocks_to_drafts(
             i += 1
             continue
         if tok.type in {"bullet_list_open", "ordered_list_open"}:
-            items, i = _collect_list(tokens, i, lines)
+            items, i = _collect_list(tokens, i, lines, too_deep)
             drafts.extend(items)
             continue
         nxt = _close_index(tokens, i)

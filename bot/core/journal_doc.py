@@ -19,7 +19,7 @@ from bot.core.days import DayRange, same_day_in
 from bot.core.frontmatter import clean_front_matter
 from bot.core.liquid import unwrap_raw
 from bot.core.mdparser import clean_text, in_fences, parser
-from bot.core.notes import NoteDraft
+from bot.core.notes import LIST_LEVELS, MAX_DEPTH, NoteDraft
 from bot.core.sanitize import neutralize_line, opens_block, safe_heading
 
 if TYPE_CHECKING:
@@ -200,8 +200,8 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
         while open_items and indent < open_items[-1][0]:
             open_items.pop()
         column, siblings = open_items[-1] if open_items else (0, roots)
-        if indent - column > 3:
-            return None
+        if indent - column > 3 or len(open_items) >= MAX_DEPTH:
+            return None  # deep lists go to markdown-it, which reads LIST_LEVELS (and says so)
         text, done = strip_done(neutralize_line(m.group(2)))
         draft = NoteDraft(text=text, done=done)
         siblings.append(draft)
@@ -216,7 +216,9 @@ def _read_units(
     md = parser(inline=False)
     lead: list[NoteDraft] = []
     units: list[_Unit] = []
+    too_deep: list[int] = []  # 1-based lines of list items nested past LIST_LEVELS
     for first, stop in _chunks(lines):
+        deep: list[int] = []
         part = lines[first:stop]
         plain = _plain_unit(part, first) if shortcut else None
         if plain is not None:
@@ -234,7 +236,7 @@ def _read_units(
             elif tok.type == "heading_open":
                 heads.append((i, (tok.map or [0])[0]))
         body_end = heads[0][0] if heads else len(tokens)
-        before = blocks_to_drafts(tokens, part, 0, body_end)
+        before = blocks_to_drafts(tokens, part, 0, body_end, deep)
         if before:
             if units:
                 units[-1].drafts.extend(before)
@@ -242,9 +244,18 @@ def _read_units(
                 lead.extend(before)
         for n, (i, line) in enumerate(heads):
             stop_tok = heads[n + 1][0] if n + 1 < len(heads) else len(tokens)
-            drafts = blocks_to_drafts(tokens, part, i + 3, stop_tok)
+            drafts = blocks_to_drafts(tokens, part, i + 3, stop_tok, deep)
             level = int(tokens[i].tag[1])
             units.append(_Unit(level, _heading_text(tokens, i), first + line, drafts))
+        too_deep.extend(first + n + 1 for n in deep)
+    if too_deep:
+        out.anomalies.append(
+            Anomaly(
+                min(too_deep),
+                f"{len(too_deep)} list items are nested deeper than {LIST_LEVELS} levels: "
+                f"each is kept as text of the item at level {LIST_LEVELS} above it",
+            )
+        )
     return lead, units
 
 

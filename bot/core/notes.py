@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 NoteKind = Literal["item", "block"]
@@ -20,11 +20,57 @@ class NoteDraft:
     children: list[NoteDraft] = field(default_factory=list)
 
     def walk(self) -> list[NoteDraft]:
-        """This draft and all its descendants, depth first."""
-        out = [self]
-        for child in self.children:
-            out.extend(child.walk())
+        """This draft and all its descendants, depth first (a loop: a chain of replies can
+        be thousands deep, past Python's recursion limit)."""
+        out: list[NoteDraft] = []
+        stack = [self]
+        while stack:
+            note = stack.pop()
+            out.append(note)
+            stack.extend(reversed(note.children))
         return out
+
+
+# List levels markdown-it reads (its maxNesting of 20 tokens, two a level). An item at the
+# last of them gets no content parsed: it swallows its siblings after it as its own text.
+LIST_LEVELS = 10
+# so the levels an export writes (and an import reads back as they were) is one fewer
+MAX_DEPTH = LIST_LEVELS - 1
+
+
+def too_deep(notes: list[NoteDraft], depth: int = MAX_DEPTH) -> int:
+    """How many notes sit deeper than `depth` levels (0 for almost every journal)."""
+    count = 0
+    stack = [(note, 0) for note in notes]
+    while stack:
+        note, level = stack.pop()
+        count += level >= depth
+        stack.extend((child, level + 1) for child in note.children)
+    return count
+
+
+def capped(notes: list[NoteDraft], depth: int = MAX_DEPTH) -> list[NoteDraft]:
+    """The tree with every note deeper than `depth` levels moved up to the last level, right
+    after its ancestor there, in reading order; nothing is dropped.
+
+    Renderers recurse at most `depth` levels on the result, however deep the replies go
+    (a chain of 5,000 replies would pass Python's recursion limit, and its indentation
+    alone would grow the export quadratically).
+    """
+    if not too_deep(notes, depth):
+        return notes
+    top: list[NoteDraft] = []
+    todo = [(notes, top, 0)]  # (notes, the list their copies go into, their level)
+    while todo:
+        source, target, level = todo.pop()
+        for note in source:
+            copy = replace(note, children=[])
+            target.append(copy)
+            if level + 1 < depth:
+                todo.append((note.children, copy.children, level + 1))
+            else:  # the last level: the descendants follow it as its siblings
+                target.extend(replace(n, children=[]) for n in note.walk()[1:])
+    return top
 
 
 def build_tree(rows: Iterable[Sequence[Any]]) -> list[NoteDraft]:

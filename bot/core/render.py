@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from bot.core.mdparser import can_strike
-from bot.core.notes import NoteDraft
+from bot.core.notes import NoteDraft, capped
 from bot.core.sanitize import defang
 
 
@@ -64,7 +64,9 @@ def _list_lines(notes: list[NoteDraft], indent: int, bullet: str, out: list[str]
 
 
 def render_body(notes: list[NoteDraft], bullet: str = "*") -> list[str]:
-    """Lines of a day's (or section's) body: blocks as written, items as nested bullets."""
+    """Lines of a day's (or section's) body: blocks as written, items as nested bullets
+    (at most MAX_DEPTH levels: deeper notes follow their ancestor at the last level)."""
+    notes = capped(notes)
     out: list[str] = []
     first = True
     for kind, run in _runs(notes):

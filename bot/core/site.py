@@ -27,7 +27,7 @@ from bot.core.heatmap import CELL, GAP, LEFT, TOP, WIDTH, cell_box
 from bot.core.lookback import heatmap_grid
 from bot.core.mdparser import unescape
 from bot.core.media import path_under_media
-from bot.core.notes import NoteDraft
+from bot.core.notes import NoteDraft, capped
 from bot.core.render import _runs as runs
 from bot.core.render import item_text
 from bot.core.sanitize import defang, unsafe_target
@@ -138,7 +138,7 @@ class Markdown:
         nine tenths of a big site's time.
         """
         out: list[str] = []
-        self._tree(notes, root, found, out, top=True)
+        self._tree(capped(notes), root, found, out, top=True)  # at most MAX_DEPTH levels
         return "".join(out)
 
     def _tree(

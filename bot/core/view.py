@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.core.mdparser import parser, unescape
-from bot.core.notes import NoteDraft
+from bot.core.notes import NoteDraft, capped
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -114,6 +114,61 @@ def pack(pieces: list[str], limit: int) -> list[str] | None:
     return messages
 
 
+# the atoms an HTML message is never cut inside: a tag, an entity, a line break, a run of
+# spaces, or up to 64 other characters (a word, or a piece of a very long one)
+_ATOM = re.compile(r"<[^<>]*+>|&#?\w{1,8};|\n|[^\S\n]++|[^\s<&]{1,64}|.", re.S)
+_NAME = re.compile(r"</?(\w+)")
+
+
+def split_html(text: str, limit: int) -> list[str]:
+    """An HTML piece as messages of at most `limit` characters, each valid on its own: cut
+    at a line break when there is one, else between words (a tag or an entity is never
+    cut), every tag open at a cut closed before it and opened again after it."""
+    if len(text) <= limit:
+        return [text]
+    out: list[str] = []
+    stack: list[tuple[str, str]] = []  # (name, opening tag) of the tags open so far
+    cur: list[str] = []  # the atoms of the message being filled
+    size = 0
+    newline: tuple[int, list[tuple[str, str]]] | None = None  # the last break, its open tags
+
+    def closers(tags: list[tuple[str, str]]) -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(tags))
+
+    def openers(tags: list[tuple[str, str]]) -> list[str]:
+        return [opening for _, opening in tags]
+
+    def emit(atoms: list[str], tags: list[tuple[str, str]]) -> None:
+        body = "".join(atoms)
+        if _TAG.sub("", body).strip():
+            out.append(body + closers(tags))
+
+    for atom in _ATOM.findall(text):
+        after = stack
+        if atom.startswith("</"):
+            after = stack[:-1]
+        elif atom.startswith("<"):
+            name = _NAME.match(atom)
+            after = [*stack, (name.group(1) if name else "", atom)]
+        if size + len(atom) + len(closers(after)) > limit and newline is not None:
+            index, tags = newline
+            emit(cur[: index - 1], tags)  # the line break itself is the cut
+            cur = openers(tags) + cur[index:]
+            size = sum(map(len, cur))
+            newline = None
+        if size + len(atom) + len(closers(after)) > limit:
+            emit(cur, stack)
+            cur = openers(stack)
+            size = sum(map(len, cur))
+        cur.append(atom)
+        size += len(atom)
+        stack = after
+        if atom == "\n":
+            newline = (len(cur), list(stack))
+    emit(cur, stack)
+    return out
+
+
 def plain(html_text: str) -> str:
     """The same message without tags (if Telegram refuses the HTML)."""
     return html.unescape(_TAG.sub("", html_text))
@@ -138,9 +193,10 @@ def _item(note: NoteDraft, depth: int, marker: str, out: list[str]) -> None:
 
 
 def day_html(notes: list[NoteDraft]) -> list[str]:
-    """A day as HTML pieces, one per top-level note (each closes every tag it opens)."""
+    """A day as HTML pieces, one per top-level note (each closes every tag it opens); at
+    most MAX_DEPTH levels, as in the export."""
     pieces: list[str] = []
-    for note, marker in _markers(notes, "•"):
+    for note, marker in _markers(capped(notes), "•"):
         lines: list[str] = []
         if note.kind == "block":  # a paragraph, quote or code block: no bullet of its own
             lines.append(note_html(note.text))
