@@ -218,7 +218,8 @@ def _note_row(
 ) -> dict[str, object]:
     pos = r.position + (offsets.get(eid, 0) if r.parent_key is None else 0)
     return {"user_id": user_id, "entry_id": eid, "parent_id": parent, "position": pos,
-            "kind": r.draft.kind, "ordered": r.draft.ordered, "done": r.draft.done,
+            "kind": r.draft.kind, "ordered": r.draft.ordered, "paren": r.draft.paren,
+            "done": r.draft.done,
             "text": r.draft.text, "part": 0, "source_key": r.key, "created_at": now}  # fmt: skip
 
 

@@ -64,6 +64,7 @@ class Note(Base):
     position: Mapped[int]
     kind: Mapped[str]
     ordered: Mapped[bool]
+    paren: Mapped[bool]
     done: Mapped[bool]
     text: Mapped[str]
     chat_id: Mapped[int | None]

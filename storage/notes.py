@@ -125,6 +125,7 @@ class Notes:
             position=position,
             kind=draft.kind,
             ordered=draft.ordered,
+            paren=draft.paren,
             done=draft.done,
             text=draft.text,
             chat_id=ref.chat_id,
@@ -308,6 +309,7 @@ class Notes:
                 first, *siblings = drafts
                 root.text = first.text
                 root.ordered = first.ordered
+                root.paren = first.paren
                 root.done = first.done or root.done
                 root.kind = first.kind
                 root.edited_at = ref.at

@@ -107,6 +107,8 @@ notes = Table(
     Column("position", Integer, nullable=False),
     Column("kind", String(8), nullable=False, default="item"),  # item | block
     Column("ordered", Boolean, nullable=False, default=False),
+    # an ordered item written `1)` (CommonMark's other delimiter; kramdown knows only `1.`)
+    Column("paren", Boolean, nullable=False, default=False, server_default=false()),
     Column("done", Boolean, nullable=False, default=False),
     Column("text", Text, nullable=False),
     Column("chat_id", BigInteger, nullable=True),

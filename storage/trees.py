@@ -16,7 +16,7 @@ from storage.tables import notes as N
 
 # what build_tree reads, then which entry a row belongs to and the entry's dates
 TREE_COLUMNS = (
-    N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text,
+    N.c.id, N.c.parent_id, N.c.kind, N.c.ordered, N.c.done, N.c.text, N.c.paren,
     N.c.entry_id, E.c.start_date, E.c.end_date,
 )  # fmt: skip
 
@@ -39,8 +39,8 @@ def trees(
 ) -> Iterator[tuple[date | None, date | None, list[NoteDraft]]]:
     """(start, end, tree) per entry, from tree_rows' rows; entries whose notes are all hidden
     (under a deleted parent) are skipped."""
-    for _, group in groupby(rows, key=itemgetter(6)):
+    for _, group in groupby(rows, key=itemgetter(7)):
         entry = list(group)
         tree = build_tree(entry)
         if tree:
-            yield entry[0][7], entry[0][8], tree
+            yield entry[0][8], entry[0][9], tree

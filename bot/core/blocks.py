@@ -93,7 +93,10 @@ def _collect_list(
                 )
             text = neutralize("\n".join(text_lines))
             text, done = strip_done(text)
-            drafts.append(NoteDraft(text=text, ordered=ordered, done=done, children=children))
+            paren = ordered and tok.markup == ")"  # `1)`: CommonMark's other delimiter
+            drafts.append(
+                NoteDraft(text=text, ordered=ordered, done=done, children=children, paren=paren)
+            )
             i = j + 1
             continue
         i += 1

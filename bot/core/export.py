@@ -105,12 +105,12 @@ def heading(level: int, text: str) -> str:
 
 def render_day(days: DayRange, notes: list[NoteDraft], opts: ExportOptions) -> str:
     """`## 2021-4-8`, a blank line, the nested bullets."""
-    body = "\n".join(render_body(notes))
+    body = "\n".join(render_body(notes, parens=opts.format != "jekyll"))
     return f"{heading(opts.heading_level, days.label(opts.date_style))}\n\n{body}\n"
 
 
-def render_section(section: SectionOut) -> str:
-    body = "\n".join(render_body(section.notes))
+def render_section(section: SectionOut, parens: bool = True) -> str:
+    body = "\n".join(render_body(section.notes, parens=parens))
     if section.title is None:
         return f"{body}\n"
     return f"{heading(max(section.level, 1), section.title)}\n\n{body}\n"
@@ -136,7 +136,7 @@ def render_document(
     parts = [heading(1, title) + "\n"]
     for section in sections:
         if section.notes:
-            parts.append(render_section(section))
+            parts.append(render_section(section, parens=not jekyll))
     yield _inert("\n".join(parts), jekyll)
     for days_, notes in days:
         if notes:

@@ -17,6 +17,7 @@ class NoteDraft:
     kind: NoteKind = "item"
     ordered: bool = False
     done: bool = False
+    paren: bool = False  # an ordered item written `1)`, not `1.`
     children: list[NoteDraft] = field(default_factory=list)
 
     def walk(self) -> list[NoteDraft]:
@@ -74,15 +75,19 @@ def capped(notes: list[NoteDraft], depth: int = MAX_DEPTH) -> list[NoteDraft]:
 
 
 def build_tree(rows: Iterable[Sequence[Any]]) -> list[NoteDraft]:
-    """Rows starting (id, parent_id, kind, ordered, done, text, …), in sibling order.
+    """Rows starting (id, parent_id, kind, ordered, done, text, paren, …), in sibling order.
 
     Extra trailing columns are ignored; parents may come before or after children.
     """
     nodes: dict[int, NoteDraft] = {}
     parents: list[tuple[int, int | None]] = []
-    for nid, parent_id, kind, ordered, done, text, *_ in rows:
+    for nid, parent_id, kind, ordered, done, text, paren, *_ in rows:
         nodes[nid] = NoteDraft(
-            text=text, kind="block" if kind == "block" else "item", ordered=ordered, done=done
+            text=text,
+            kind="block" if kind == "block" else "item",
+            ordered=ordered,
+            done=done,
+            paren=bool(paren and ordered),
         )
         parents.append((nid, parent_id))
     roots: list[NoteDraft] = []

@@ -175,11 +175,14 @@ def plain(html_text: str) -> str:
 
 
 def _markers(notes: list[NoteDraft], bullet: str) -> Iterator[tuple[NoteDraft, str]]:
-    """Each note with its marker: `1.`, `2.` … through a run of ordered items, else `bullet`."""
+    """Each note with its marker: `1.`, `2.` (or `1)`, `2)`, as written) … through a run of
+    ordered items, else `bullet`."""
     number = 0
+    delimiter = ""
     for note in notes:
-        number = number + 1 if note.ordered else 0
-        yield note, f"{number}." if note.ordered else bullet
+        was, delimiter = delimiter, (")" if note.paren else ".") if note.ordered else ""
+        number = number + 1 if delimiter and delimiter == was else 1 if delimiter else 0
+        yield note, f"{number}{delimiter}" if delimiter else bullet
 
 
 def _item(note: NoteDraft, depth: int, marker: str, out: list[str]) -> None:
