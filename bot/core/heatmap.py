@@ -52,8 +52,10 @@ def render_heatmap(grid: Grid, title: str) -> bytes:
     text: dict[str, Any] = {"fontfamily": FONT, "color": INK, "fontsize": 8}
 
     def square(x: float, y: float, shade: int) -> None:
-        # no antialiasing: every square is one flat colour, exact to the pixel
-        ax.add_patch(
+        # no antialiasing: every square is one flat colour, exact to the pixel. add_artist, not
+        # add_patch: the limits are fixed above, and add_patch's data-limit update for each of
+        # ~370 squares was half the drawing time (the PNG is byte-identical)
+        ax.add_artist(
             Rectangle(
                 (x, y), CELL - GAP, CELL - GAP, facecolor=PALETTE[shade], edgecolor="none",
                 antialiased=False,
