@@ -39,11 +39,12 @@ def median_run(cmd: Sequence[str], repeat: int, env: dict[str, str] | None = Non
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_kb for r in runs))
 
 
-def stop(bot: subprocess.Popen[bytes], name: str) -> None:
-    """SIGTERM a bot started by a benchmark and wait; RuntimeError with its stderr if it failed."""
+def stop(bot: subprocess.Popen[bytes], name: str, patience: float = 120) -> None:
+    """SIGTERM a bot started by a benchmark and wait; RuntimeError with its stderr if it failed
+    (a bot still stopping after `patience` seconds is killed, and that is a failure too)."""
     bot.send_signal(signal.SIGTERM)
     try:
-        _, err = bot.communicate(timeout=120)
+        _, err = bot.communicate(timeout=patience)
     except subprocess.TimeoutExpired:
         bot.kill()
         _, err = bot.communicate()

@@ -34,7 +34,8 @@ def reminders(fake: FakeBotAPI) -> list[dict[str, Any]]:
 
 async def fire(bot: Any, name: str) -> None:
     """Make the scheduler run a job now (time travel for APScheduler), and wait until that
-    run has finished: whatever it was going to send is sent by then."""
+    run has finished and the work it queued (svc.due) is done: whatever it was going to
+    send is sent by then."""
     jq = bot.exposed["app"].job_queue
     jobs = jq.get_jobs_by_name(name)
     assert jobs, f"no job {name}"
@@ -52,6 +53,7 @@ async def fire(bot: Any, name: str) -> None:
         assert await asyncio.wait_for(outcome, 10) == EVENT_JOB_EXECUTED, f"{name} did not run"
     finally:
         jq.scheduler.remove_listener(listen)
+    await bot.until(bot.exposed["services"].due.idle)
 
 
 def stamp(clock: FixedClock) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeAlias, TypeVar
@@ -27,9 +29,40 @@ if TYPE_CHECKING:  # these import this module
     from bot.telegram.intake import Intake
     from bot.telegram.scheduling import Scheduled
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-JOBS_IN_FLIGHT = 8
+JOBS_IN_FLIGHT = 4  # reminders and digests worked on at once (30/s needs no more)
+
+
+class Backlog:
+    """Work that waits its turn: at most `width` pieces run at once, the rest wait as plain
+    entries in a queue. (As waiting tasks, 10,000 reminders due in one minute cost the event
+    loop whole seconds: a garbage collection walks every one of them, again and again.)"""
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self._waiting: deque[Callable[[], Awaitable[None]]] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
+
+    def idle(self) -> bool:
+        """Nothing waiting and nothing running."""
+        return not self._waiting and not self._workers
+
+    def put(self, work: Callable[[], Awaitable[None]]) -> None:
+        self._waiting.append(work)
+        if len(self._workers) < self._width:
+            task = asyncio.create_task(self._work(), name="backlog")
+            self._workers.add(task)
+            task.add_done_callback(self._workers.discard)
+
+    async def _work(self) -> None:
+        while self._waiting:
+            work = self._waiting.popleft()
+            try:
+                await work()
+            except Exception:  # one user's failure is logged; the others' work goes on
+                log.exception("background work failed")
 
 
 @dataclass
@@ -52,7 +85,7 @@ class Services:
     # thousands of reminders due in one minute wait here, not as thousands of tasks in
     # the thread pool and the limiter: a congested loop lets paced requests out in
     # bunches, and a bunch crosses Telegram's per-second limit
-    job_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(JOBS_IN_FLIGHT))
+    due: Backlog = field(default_factory=lambda: Backlog(JOBS_IN_FLIGHT))
     parse_limits: Limits = BOT_LIMITS  # for files parsed in a worker process (bot.worker)
     git_told: set[int] = field(default_factory=set)  # owners told EXPORT_GIT is failing
 
