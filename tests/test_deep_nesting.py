@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from bot import texts
 from bot.core.journal_doc import parse_journal
 from bot.core.mdparser import parser
 from bot.core.notes import LIST_LEVELS, MAX_DEPTH, NoteDraft, capped, too_deep
@@ -134,3 +135,7 @@ async def test_a_deep_reply_chain_exports_auto_exports_and_shows_in_today(
     [day] = back.days
     assert [n.text for n in day.notes[0].walk()] == [f"level {i}" for i in range(depth)]
     assert deepest(day.notes) == MAX_DEPTH
+    # /export says so too
+    told = texts.EXPORT_TOO_DEEP.format(count=depth - MAX_DEPTH, depth=MAX_DEPTH)
+    fake.command(USER, "/export")
+    await bot.until(lambda: told in fake.sent_texts(USER), timeout=30)

@@ -12,6 +12,7 @@ from telegram.ext import CommandHandler, filters
 
 from bot import texts
 from bot.core.export import Format, Order, Split
+from bot.core.notes import MAX_DEPTH
 from bot.core.periods import parse_period
 from bot.exporting import (
     ExportRequest,
@@ -124,3 +125,7 @@ async def export(update: Update, context: Context) -> None:
                 caption=texts.EXPORT_CAPTION.format(days=result.days),
                 do_quote=False,
             )
+    if result.too_deep:  # replies nested past what a post can show: written higher up
+        await message.reply_text(
+            texts.EXPORT_TOO_DEEP.format(count=result.too_deep, depth=MAX_DEPTH), do_quote=False
+        )
