@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # the ORM is imported only by code that uses sessions
     from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_246_153_101  # the advisory lock held while migrating (PostgreSQL)
 SCHEMA_HEAD = "0006"  # newest Alembic revision; a test keeps it in step with versions/
 
 
@@ -139,6 +140,11 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy import func, select
+
+            # replicas starting together: one migrates, the others wait and find it done
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

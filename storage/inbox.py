@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
@@ -138,6 +140,30 @@ class Inbox:
                 )
             )
 
+    def pending_in(self, chats: list[int], row_ids: list[int]) -> list[Pending]:
+        """Every unprocessed update of these chats, and these rows if still unprocessed, in
+        arrival order (a replica that takes a chat starts from its oldest update)."""
+        if not chats and not row_ids:
+            return []
+        now = self._clock.now()
+        with self._sessions() as s:
+            rows = s.execute(
+                select(
+                    InboxUpdate.id,
+                    InboxUpdate.update_id,
+                    InboxUpdate.chat_id,
+                    InboxUpdate.payload,
+                    InboxUpdate.retries,
+                )
+                .where(
+                    InboxUpdate.done_at.is_(None),
+                    InboxUpdate.chat_id.in_(chats) | InboxUpdate.id.in_(row_ids),
+                    InboxUpdate.retry_at.is_(None) | (InboxUpdate.retry_at <= now),
+                )
+                .order_by(InboxUpdate.id)
+            ).all()
+        return [Pending(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
     def newest_pending(self) -> int:
         """The id of the newest unprocessed row (0 when there is none)."""
         with self._sessions() as s:
@@ -201,3 +227,55 @@ class Inbox:
                 )
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+class ChatLocks:
+    """Per-chat advisory locks on PostgreSQL, so that replicas sharing one database handle
+    each chat in one process at a time (its order holds across processes).
+
+    The locks belong to one dedicated connection: a process that dies drops it, and
+    with it every chat it held. Taking a lock this process holds already succeeds
+    (PostgreSQL counts them); each take is paired with a give.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._guard = threading.Lock()
+
+    def take(self, keys: list[int]) -> set[int]:
+        """Try each key without waiting; the ones now held."""
+        held: set[int] = set()
+        with self._guard:
+            conn = self._connection()
+            for key in keys:
+                if conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                    held.add(key)
+        return held
+
+    def give(self, key: int) -> None:
+        with self._guard:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute(select(func.pg_advisory_unlock(key)))
+            except Exception:
+                # the connection is gone, and the locks went with it
+                self._drop()
+                raise
+
+    def close(self) -> None:
+        with self._guard:
+            self._drop()
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._drop()
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None

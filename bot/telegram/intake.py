@@ -44,7 +44,7 @@ from bot.telegram.lanes import WIDTH, Lanes
 from bot.telegram.ratelimit import retry_after_seconds
 from bot.telegram.services import KEY, App, Services, db
 from storage.engine import is_transient, one_line
-from storage.inbox import Inbox, Pending
+from storage.inbox import ChatLocks, Inbox, Pending
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,14 @@ BUFFER = 5000  # stored updates read ahead into the lanes
 MEDIA_RETRY = 30.0  # seconds before the first new try of a failed media download (doubles)
 MAX_MEDIA_RETRIES = 8  # about two hours of tries
 MAX_MEDIA_PAUSE = 3600.0
+
+
+ROW_LOCKS = 1 << 62  # lock keys of updates without a chat: their row id plus this
+
+
+def lock_key(row: Pending) -> int:
+    """The advisory lock of a row's lane (replicas on PostgreSQL)."""
+    return row.chat_id if row.chat_id is not None else ROW_LOCKS + row.id
 
 
 def lane_of(row: Pending) -> tuple[str, int]:
@@ -140,6 +148,7 @@ class Intake:
         allowed_updates: list[str],
         poll_timeout: int = 30,
         batch: int = 100,
+        locks: ChatLocks | None = None,
     ) -> None:
         self._app = app
         self.inbox = inbox
@@ -175,6 +184,9 @@ class Intake:
         self._waiting = 0  # updates in the inbox waiting for a new try of their media
         self.media_retry = MEDIA_RETRY
         self.max_media_retries = MAX_MEDIA_RETRIES
+        self.locks = locks  # PostgreSQL: per-chat locks shared with other replicas
+        self._giving: set[asyncio.Task[None]] = set()
+        self._look_again = False  # read the inbox from its start next time
 
     @property
     def alive(self) -> bool:
@@ -336,11 +348,20 @@ class Intake:
 
     async def _work_loop(self) -> None:
         """Read stored updates in arrival order and hand each to its chat's lane."""
-        lanes: Lanes[tuple[str, int], Pending] = Lanes(self._handle, width=self.width)
+        lanes: Lanes[tuple[str, int], Pending] = Lanes(
+            self._handle, width=self.width, ended=self._lane_ended
+        )
         self._lanes = lanes
         cursor = 0  # the newest row handed to a lane (rows after it are read next)
+        loop = asyncio.get_running_loop()
+        looked = loop.time()  # the last look at the whole inbox
         try:
             while not self._stopping:
+                if self._look_again or loop.time() - looked > self.idle_wait:
+                    self._look_again = False
+                    # the whole inbox again now and then: a row whose transaction committed
+                    # after a newer one's, or one of a chat another replica held until now
+                    cursor, looked = 0, loop.time()
                 if lanes.queued >= self.buffer:
                     await lanes.changed()
                     continue
@@ -357,26 +378,85 @@ class Intake:
                     self.outage.failed(exc, "reading the inbox")
                     await self._rest()
                     continue
-                for row in due:
+                fresh: dict[int, Pending] = {}  # due retries first: they are older
+                for row in [*due, *rows]:
                     if row.id not in self._inflight:
-                        self._inflight.add(row.id)
-                        lanes.submit(lane_of(row), row)
-                for row in rows:
-                    if row.id not in self._inflight:
-                        self._inflight.add(row.id)
-                        lanes.submit(lane_of(row), row)
+                        fresh.setdefault(row.id, row)
+                taking = list(fresh.values())
+                if self.locks is not None and taking:
+                    taking = await self._claim(taking, lanes)
+                for row in taking:
+                    self._inflight.add(row.id)
+                    lanes.submit(lane_of(row), row)
                 if rows:
                     cursor = rows[-1].id
                     continue
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
-                except TimeoutError:
-                    # idle: look at the whole inbox again, for a row whose transaction
-                    # committed after a newer one's (possible with concurrent writers)
-                    cursor = 0
         finally:
             await lanes.close()  # each lane finishes the update in hand; the rest are replayed
             await self._flush()
+            if self.locks is not None:
+                await db(self.locks.close)  # gives back every chat this process held
+
+    async def _claim(
+        self, rows: list[Pending], lanes: Lanes[tuple[str, int], Pending]
+    ) -> list[Pending]:
+        """With replicas: the rows whose chat this process holds (or now takes), still
+        unprocessed once taken; another process handles the others."""
+        assert self.locks is not None
+        ours = [row for row in rows if lanes.has(lane_of(row))]  # a lane holds its chat
+        new = [row for row in rows if not lanes.has(lane_of(row))]
+        keys = sorted({lock_key(row) for row in new})
+        if not keys:
+            return ours
+        held: set[int] = set()
+        try:
+            held = await db(self.locks.take, keys)
+            # read after taking: the replica that held a chat may have done some of its
+            # updates, or left older ones than these (it stopped): the chat starts from
+            # its oldest unprocessed update
+            taken = await db(
+                self.inbox.pending_in,
+                [row.chat_id for row in new if row.chat_id is not None and row.chat_id in held],
+                [row.id for row in new if row.chat_id is None and lock_key(row) in held],
+            )
+        except Exception as exc:
+            self.outage.failed(exc, "taking chats")
+            for key in held:
+                self._give_later(key)
+            return ours
+        taken = [row for row in taken if row.id not in self._inflight]
+        for key in held - {lock_key(row) for row in taken}:
+            self._give_later(key)  # nothing left to do in that chat
+        # a lane that ran dry during those awaits gave its chat back: its rows wait for
+        # the next look (from the start of the inbox, at once)
+        kept = [row for row in ours if lanes.has(lane_of(row))]
+        if len(kept) < len(ours):
+            self._look_again = True
+        return sorted(kept + taken, key=lambda row: row.id)
+
+    def _lane_ended(self, lane: tuple[str, int]) -> None:
+        if self.locks is not None:
+            kind, value = lane
+            self._give_later(value if kind == "chat" else ROW_LOCKS + value)
+
+    def _give_later(self, key: int) -> None:
+        """Give a chat back once its done marks are committed (another replica may take
+        it next, and must not see them as unprocessed)."""
+
+        async def give() -> None:
+            while self._flusher is not None and not self._flusher.done():
+                await asyncio.wait({self._flusher})
+            assert self.locks is not None
+            try:
+                await db(self.locks.give, key)
+            except Exception as exc:
+                self.outage.failed(exc, "giving a chat back")
+
+        task = asyncio.create_task(give(), name="intake-give")
+        self._giving.add(task)
+        task.add_done_callback(self._giving.discard)
 
     async def _handle(self, row: Pending) -> None:
         """One stored update, in its lane: handled, retried while the database is away,

@@ -25,8 +25,15 @@ class Lanes(Generic[K, T]):
     `handle` is expected not to raise: what it raises is logged and the lane goes on.
     """
 
-    def __init__(self, handle: Callable[[T], Awaitable[None]], *, width: int = WIDTH) -> None:
+    def __init__(
+        self,
+        handle: Callable[[T], Awaitable[None]],
+        *,
+        width: int = WIDTH,
+        ended: Callable[[K], None] | None = None,
+    ) -> None:
         self._handle = handle
+        self._ended = ended  # told when a lane has run dry (or stopped) and is gone
         self._slots = asyncio.Semaphore(width)
         self._queues: dict[K, deque[T]] = {}
         self._tasks: dict[K, asyncio.Task[None]] = {}
@@ -37,6 +44,10 @@ class Lanes(Generic[K, T]):
     def __len__(self) -> int:
         """How many lanes are active (keys with items)."""
         return len(self._queues)
+
+    def has(self, key: K) -> bool:
+        """Whether `key` has a lane now (items queued or in hand)."""
+        return key in self._queues
 
     def submit(self, key: K, item: T) -> None:
         """Queue `item` behind the earlier items of `key`; returns at once."""
@@ -64,6 +75,8 @@ class Lanes(Generic[K, T]):
             del self._queues[key]
             del self._tasks[key]
             self._changed.set()
+            if self._ended is not None:
+                self._ended(key)
 
     async def changed(self) -> None:
         """Wait until an item has been handled (or a lane ended)."""

@@ -23,7 +23,7 @@ from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
 from storage.engine import describe, open_database, session_factory, sqlite_file
-from storage.inbox import Inbox
+from storage.inbox import ChatLocks, Inbox
 from storage.ledger import Ledger
 from storage.notes import Notes
 from storage.reader import Reader
@@ -115,6 +115,8 @@ async def run_bot(
         Inbox(sessions, clock),
         allowed_updates=list(ALLOWED_UPDATES),
         poll_timeout=settings.poll_timeout,
+        # replicas may share a PostgreSQL database: each chat is handled by one at a time
+        locks=ChatLocks(engine) if engine.dialect.name == "postgresql" else None,
     )
     # in the services before the app runs: the first handler to find the database away
     # hands its update back to the intake (and a test that sees the services sees both)

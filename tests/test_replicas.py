@@ -1,0 +1,155 @@
+"""Replicas: two `rizhilu run` processes in webhook mode share one PostgreSQL database;
+each update is handled once, each chat in order, and a killed process loses nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.clock import SystemClock
+from bot.core.render import render_body
+from bot.emulator import FakeBotAPI
+from storage.engine import make_engine, session_factory
+from storage.models import InboxUpdate, Note
+from storage.reader import Reader
+from tests.conftest import USER
+from tests.test_run_safety import cli_env, free_port, rizhilu
+from tests.test_webhook import post
+
+pytestmark = pytest.mark.postgres
+
+CHATS = [USER + i for i in range(6)]
+SECRET = "replica-secret-" + "r" * 30
+
+
+class Replicas:
+    """`rizhilu run` processes on one database, each with its own webhook port."""
+
+    def __init__(self, fake: FakeBotAPI, tmp_path: Path, db_url: str) -> None:
+        self.fake, self.tmp_path, self.db_url = fake, tmp_path, db_url
+        self.procs: list[subprocess.Popen[str]] = []
+        self.ports: list[int] = []
+        self.next_update = 1
+
+    def start(self) -> int:
+        port = free_port()
+        env = cli_env(
+            self.fake, self.tmp_path, self.db_url,
+            ALLOWED_USER_IDS=",".join(map(str, CHATS)), WEBHOOK_URL="https://j.example/hook",
+            WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET,
+        )  # fmt: skip
+        before = len(self.fake.calls_to("setWebhook"))
+        self.procs.append(rizhilu(self.tmp_path, env, "run"))
+        self.ports.append(port)
+        self.fake.wait_for(lambda: len(self.fake.calls_to("setWebhook")) > before, 60, "start")
+        return len(self.procs) - 1
+
+    def deliver(self, replica: int, update: dict[str, Any]) -> None:
+        """POST one update to a replica, as Telegram would (200 = stored)."""
+        update = {"update_id": self.next_update, **update}
+        self.next_update += 1
+        body = json.dumps(update).encode()
+        assert post(self.ports[replica], "/hook", body, SECRET) == 200
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+
+
+@pytest.fixture
+def replicas(fake: FakeBotAPI, tmp_path: Path, pg_url: str) -> Iterator[Replicas]:
+    group = Replicas(fake, tmp_path, pg_url)
+    yield group
+    group.stop()
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def conversation(fake: FakeBotAPI, chat: int) -> tuple[list[dict[str, Any]], str]:
+    """A chat's updates (a note, a reply to it, a second note and its edit) and the day
+    they must leave."""
+    first = fake.message(chat, f"first of {chat}")
+    reply = fake.message(chat, f"reply in {chat}", reply_to=first["message_id"])
+    second = fake.message(chat, f"second of {chat}")
+    edited = dict(second, text=f"second of {chat} (edited)", edit_date=second["date"] + 1)
+    updates = [{"message": first}, {"message": reply}, {"message": second},
+               {"edited_message": edited}]  # fmt: skip
+    day = f"* first of {chat}\n  * reply in {chat}\n* second of {chat} (edited)"
+    return updates, day
+
+
+def journal_state(db_url: str) -> tuple[int, int, dict[int, str]]:
+    """(pending inbox rows, notes, each chat's day as markdown)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as c:
+            pending = c.execute(
+                select(func.count()).select_from(InboxUpdate).where(InboxUpdate.done_at.is_(None))
+            ).scalar_one()
+            notes = c.execute(select(func.count()).select_from(Note)).scalar_one()
+        reader = Reader(session_factory(engine))
+        today = SystemClock().now().date()
+        days = {chat: "\n".join(render_body(reader.day_notes(chat, today))) for chat in CHATS}
+    finally:
+        engine.dispose()
+    return int(pending), int(notes), days
+
+
+def test_two_replicas_handle_each_update_once_and_each_chat_in_order(
+    fake: FakeBotAPI, replicas: Replicas, pg_url: str
+) -> None:
+    replicas.start()
+    replicas.start()
+    talks = {chat: conversation(fake, chat) for chat in CHATS}
+    # interleaved chats, and each chat's updates alternate between the two replicas
+    for step in range(4):
+        for n, chat in enumerate(CHATS):
+            replicas.deliver((step + n) % 2, talks[chat][0][step])
+    wait_until(lambda: len(fake.calls_to("setMessageReaction")) >= 3 * len(CHATS), "the acks")
+    wait_until(lambda: journal_state(pg_url)[0] == 0, "the inbox to empty")
+    _, notes, days = journal_state(pg_url)
+    assert notes == 3 * len(CHATS)  # each note once
+    assert days == {chat: talks[chat][1] for chat in CHATS}
+    reacted = [(c.params["chat_id"], c.params["message_id"]) for c in fake.calls_to(
+        "setMessageReaction")]  # fmt: skip
+    assert len(reacted) == len(set(reacted)) == 3 * len(CHATS)  # each handled by one replica
+
+
+def test_a_replica_killed_mid_batch_loses_nothing(
+    fake: FakeBotAPI, replicas: Replicas, pg_url: str
+) -> None:
+    doomed = replicas.start()
+    survivor = replicas.start()
+    talks = {chat: conversation(fake, chat) for chat in CHATS}
+    for step in range(4):
+        for chat in CHATS:
+            replicas.deliver(doomed, talks[chat][0][step])
+    replicas.procs[doomed].send_signal(signal.SIGKILL)  # stored, some handled, some not
+    replicas.procs[doomed].communicate(timeout=30)
+    # the survivor takes the dead replica's chats once its connection (and locks) are gone
+    replicas.deliver(survivor, {"message": fake.message(CHATS[0], "after the kill")})
+    wait_until(lambda: journal_state(pg_url)[0] == 0, "the inbox to empty")
+    _, notes, days = journal_state(pg_url)
+    assert notes == 3 * len(CHATS) + 1
+    days[CHATS[0]] = days[CHATS[0]].removesuffix("\n* after the kill")
+    assert days == {chat: talks[chat][1] for chat in CHATS}
