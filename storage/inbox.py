@@ -242,6 +242,7 @@ class ChatLocks:
         self._engine = engine
         self._conn: Connection | None = None
         self._guard = threading.Lock()
+        self._schema = ""
 
     def take(self, keys: list[int]) -> set[int]:
         """Try each key without waiting; the ones now held."""
@@ -249,7 +250,7 @@ class ChatLocks:
         with self._guard:
             conn = self._connection()
             for key in keys:
-                if conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                if conn.execute(select(func.pg_try_advisory_lock(self._lock(key)))).scalar():
                     held.add(key)
         return held
 
@@ -258,7 +259,7 @@ class ChatLocks:
             if self._conn is None:
                 return
             try:
-                self._conn.execute(select(func.pg_advisory_unlock(key)))
+                self._conn.execute(select(func.pg_advisory_unlock(self._lock(key))))
             except Exception:
                 # the connection is gone, and the locks went with it
                 self._drop()
@@ -268,10 +269,18 @@ class ChatLocks:
         with self._guard:
             self._drop()
 
+    def _lock(self, key: int) -> int:
+        """The advisory lock of a key: PostgreSQL's locks are per database, not per schema,
+        so the key is hashed with the schema (two keys sharing a lock only wait for each
+        other)."""
+        name = f"{self._schema}:{key}".encode()
+        return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._drop()
             self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._schema = str(self._conn.execute(select(func.current_schema())).scalar())
         return self._conn
 
     def _drop(self) -> None:
