@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,22 +118,7 @@ class Notes:
         part: int,
         now: datetime,
     ) -> tuple[Note, int]:
-        note = Note(
-            user_id=ref.user_id,
-            entry_id=entry_id,
-            parent_id=parent_id,
-            position=position,
-            kind=draft.kind,
-            ordered=draft.ordered,
-            paren=draft.paren,
-            done=draft.done,
-            text=draft.text,
-            chat_id=ref.chat_id,
-            message_id=ref.message_id,
-            part=part,
-            sent_at=ref.at,
-            created_at=now,
-        )
+        note = Note(**_row(ref, (entry_id, parent_id, position), draft, part, now))
         s.add(note)
         s.flush()
         part += 1
@@ -231,6 +216,14 @@ class Notes:
                 # opened by the first SAVEPOINT would read first, and SQLite refuses at
                 # once to turn a read into a write when another writer committed meanwhile
                 s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                with s.begin_nested():
+                    fast = self._add_fast(s, messages, now)
+            except IntegrityError:
+                fast = None  # another writer got there first: one message at a time
+            if fast is not None:
+                mark_done(s, inbox_done or [], now)
+                return fast
             for new in messages:
                 try:
                     with s.begin_nested():
@@ -243,6 +236,104 @@ class Notes:
                     results.append(exc)
             mark_done(s, inbox_done or [], now)
         return results
+
+    def _add_fast(
+        self, s: Session, messages: list[NewMessage], now: datetime
+    ) -> list[Stored | Exception] | None:
+        """A group of plain new messages (no reply, no album, each once) in a few statements
+        for the whole group instead of a few per note; None when the group is not that."""
+        if any(m.reply_to is not None or m.album is not None or not m.drafts for m in messages):
+            return None
+        refs = [(m.ref.chat_id, m.ref.message_id) for m in messages]
+        if len(set(refs)) < len(refs):
+            return None
+        found = s.execute(
+            select(Note.chat_id, Note.message_id, Note.id).where(
+                Note.part == 0, tuple_(Note.chat_id, Note.message_id).in_(refs)
+            )
+        ).all()
+        existing = {(chat, message): note_id for chat, message, note_id in found}
+        new = [m for m in messages if (m.ref.chat_id, m.ref.message_id) not in existing]
+        entries = self._entries_for(s, {(m.ref.user_id, DayRange.single(m.day)) for m in new}, now)
+        tops: dict[int, int] = {}
+        if entries:
+            tops = {
+                entry_id: top
+                for entry_id, top in s.execute(
+                    select(Note.entry_id, func.max(Note.position))
+                    .where(
+                        Note.entry_id.in_([e.id for e in entries.values()]),
+                        Note.parent_id.is_(None),
+                    )
+                    .group_by(Note.entry_id)
+                ).all()
+                if top is not None
+            }
+        following = {entry_id: top + 1 for entry_id, top in tops.items()}
+        # the notes level by level (a level's ids are their children's parent_id)
+        level: list[tuple[dict[str, Any], NoteDraft]] = []
+        firsts: list[int] = []  # each new message's first note, as an index into level 0
+        for m in new:
+            entry = entries[(m.ref.user_id, DayRange.single(m.day).key)]
+            start = following.get(entry.id, 0)
+            following[entry.id] = start + len(m.drafts)
+            firsts.append(len(level))
+            part = 0
+            for i, draft in enumerate(m.drafts):
+                level.append((_row(m.ref, (entry.id, None, start + i), draft, part, now), draft))
+                part += _size(draft)
+        root_ids: list[int] = []
+        while level:
+            ids = list(
+                s.scalars(
+                    insert(Note).returning(Note.id, sort_by_parameter_order=True),
+                    [row for row, _ in level],
+                )
+            )
+            if not root_ids:
+                root_ids = [ids[i] for i in firsts]
+            below: list[tuple[dict[str, Any], NoteDraft]] = []
+            for (row, draft), note_id in zip(level, ids, strict=True):
+                part = row["part"] + 1
+                ref = MessageRef(row["user_id"], row["chat_id"], row["message_id"], row["sent_at"])
+                for i, child in enumerate(draft.children):
+                    below.append(
+                        (_row(ref, (row["entry_id"], note_id, i), child, part, now), child)
+                    )
+                    part += _size(child)
+            level = below
+        stored = {
+            (m.ref.chat_id, m.ref.message_id): Stored(
+                "stored",
+                day=entries[(m.ref.user_id, DayRange.single(m.day).key)].start_date,
+                note_id=note_id,
+            )
+            for m, note_id in zip(new, root_ids, strict=True)
+        }
+        return [stored.get(ref) or Stored("duplicate", note_id=existing[ref]) for ref in refs]
+
+    @staticmethod
+    def _entries_for(
+        s: Session, wanted: set[tuple[int, DayRange]], now: datetime
+    ) -> dict[tuple[int, str], Entry]:
+        """The day entries of a group of notes, made where missing (one query, one insert)."""
+        if not wanted:
+            return {}
+        keys = sorted({(user_id, days.key) for user_id, days in wanted})
+        entries = {
+            (e.user_id, e.key): e
+            for e in s.scalars(select(Entry).where(tuple_(Entry.user_id, Entry.key).in_(keys)))
+        }
+        missing = {(u, d.key): d for u, d in wanted if (u, d.key) not in entries}
+        for (user_id, key), days in sorted(missing.items(), key=lambda item: item[0]):
+            entries[(user_id, key)] = Entry(
+                user_id=user_id, kind="day", key=key, start_date=days.start,
+                end_date=days.end, level=2, position=0, created_at=now,
+            )  # fmt: skip
+            s.add(entries[(user_id, key)])
+        if missing:
+            s.flush()  # a concurrent writer that made one first: IntegrityError, one at a time
+        return entries
 
     def _add(self, s: Session, new: NewMessage, now: datetime) -> Stored:
         """One message's notes, inside an open transaction."""
@@ -391,3 +482,31 @@ class Notes:
                 return None
             note.done = done
             return note.text
+
+
+def _size(draft: NoteDraft) -> int:
+    """How many notes a draft becomes (itself and its children, all the way down)."""
+    return 1 + sum(_size(child) for child in draft.children)
+
+
+def _row(
+    ref: MessageRef, place: tuple[int, int | None, int], draft: NoteDraft, part: int, now: datetime
+) -> dict[str, Any]:
+    """A note's columns, `place` being (entry_id, parent_id, position)."""
+    entry_id, parent_id, position = place
+    return {
+        "user_id": ref.user_id,
+        "entry_id": entry_id,
+        "parent_id": parent_id,
+        "position": position,
+        "kind": draft.kind,
+        "ordered": draft.ordered,
+        "paren": draft.paren,
+        "done": draft.done,
+        "text": draft.text,
+        "chat_id": ref.chat_id,
+        "message_id": ref.message_id,
+        "part": part,
+        "sent_at": ref.at,
+        "created_at": now,
+    }

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.core.capture import message_notes
 from bot.core.clock import SystemClock
@@ -218,3 +218,29 @@ async def test_a_crash_before_the_group_commit_loses_nothing(
     assert await bot.markdown(USER) == "\n".join(f"* note {n}" for n in range(5))
     await bot.until(lambda: not inbox.pending())
     engine.dispose()
+
+
+def test_a_group_is_stored_as_one_message_at_a_time_would_be(tmp_path: Any, db_url: str) -> None:
+    texts = ["plain", "- a\n- b\n  - b1\n    - b2\n  - b3\n- c", "[ ] a todo", "two\n\nparagraphs"]
+    messages = [new_message(n + 1, texts[n % len(texts)]) for n in range(12)]
+    messages.append(new_message(1, "the same message again"))  # a redelivery: a duplicate
+    one_by_one, grouped = journal(f"sqlite:///{tmp_path / 'one.db'}"), journal(db_url)
+    singles = [Notes(one_by_one[1], SystemClock()).add_message(m.ref, m.day, m.drafts)
+               for m in messages]  # fmt: skip
+    together = Notes(grouped[1], SystemClock()).add_many(messages)
+    assert [r.status for r in together] == [r.status for r in singles]  # type: ignore[union-attr]
+    columns = (Note.text, Note.position, Note.part, Note.kind, Note.done, Note.message_id)
+
+    def tree(engine: Any) -> list[Any]:
+        parent = aliased(Note)
+        with engine.connect() as c:
+            rows = c.execute(
+                select(*columns, parent.message_id, parent.part)
+                .outerjoin(parent, Note.parent_id == parent.id)
+                .order_by(Note.message_id, Note.part)
+            ).all()
+        return [tuple(row) for row in rows]
+
+    assert tree(grouped[0]) == tree(one_by_one[0])
+    for engine, _ in (one_by_one, grouped):
+        engine.dispose()

@@ -368,6 +368,9 @@ class Intake:
                 # cleared before the read: an update stored while the read is under way wakes
                 # the next wait instead of sitting in the inbox until idle_wait runs out
                 self._wake.clear()
+                # in hand before the read: a row finished (and let go) while the read was
+                # under way may come back in it, unfinished
+                before = set(self._inflight)
                 try:
                     # updates whose media download is due a new try go first: they are older
                     due = (
@@ -380,7 +383,7 @@ class Intake:
                     continue
                 fresh: dict[int, Pending] = {}  # due retries first: they are older
                 for row in [*due, *rows]:
-                    if row.id not in self._inflight:
+                    if row.id not in before and row.id not in self._inflight:
                         fresh.setdefault(row.id, row)
                 taking = list(fresh.values())
                 if self.locks is not None and taking:
@@ -411,6 +414,7 @@ class Intake:
         if not keys:
             return ours
         held: set[int] = set()
+        before = set(self._inflight)  # as in the dispatcher: what the read may show unfinished
         try:
             held = await db(self.locks.take, keys)
             # read after taking: the replica that held a chat may have done some of its
@@ -426,7 +430,7 @@ class Intake:
             for key in held:
                 self._give_later(key)
             return ours
-        taken = [row for row in taken if row.id not in self._inflight]
+        taken = [row for row in taken if row.id not in before and row.id not in self._inflight]
         for key in held - {lock_key(row) for row in taken}:
             self._give_later(key)  # nothing left to do in that chat
         # a lane that ran dry during those awaits gave its chat back: its rows wait for
