@@ -201,3 +201,24 @@ def _push(git: Git, subject: str | None) -> GitOutcome:
         return GitOutcome("push_rejected", f"{what}; {_last_line(refused[-1])}")
     why = _last_line(done.stderr) or f"git push exited {done.returncode}"
     return GitOutcome("failed", f"push: {why}")
+
+
+def describe_repository(folder: Path, mode: GitMode, timeout: float = TIMEOUT) -> str:
+    """Where EXPORT_GIT will commit (and push) for a post in `folder`; GitFailed if nowhere."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    top = Git(probe, timeout).value("rev-parse", "--show-toplevel")
+    if top is None:
+        raise GitFailed(f"{folder} is not in a git repository")
+    if mode == "commit":
+        return f"commits in {top}"
+    git = Git(Path(top), timeout)
+    branch = git.value("symbolic-ref", "--quiet", "--short", "HEAD")
+    if branch is None:
+        raise GitFailed(f"{top} is not on a branch")
+    remote = git.value("config", f"branch.{branch}.remote") or "origin"
+    url = git.value("remote", "get-url", remote)
+    if url is None:
+        raise GitFailed(f"{top} has no remote {remote} to push {branch} to")
+    return f"commits in {top}, pushes {branch} to {remote} ({redact(url)})"

@@ -146,6 +146,21 @@ def check_webhook(settings: Settings) -> Check:
     )
 
 
+def check_git(settings: Settings) -> Check:
+    """EXPORT_GIT: EXPORT_PATH's folder is in a git repository (with a remote, for push)."""
+    from bot.blog_git import GitFailed, describe_repository
+
+    if settings.export_git == "off":
+        return Check("git", True, "off (EXPORT_GIT)")
+    if not settings.export_path:
+        return Check("git", False, "EXPORT_GIT is set but EXPORT_PATH is empty: nothing to commit")
+    folder = Path(settings.export_path.replace("{user}", "0")).expanduser().absolute().parent
+    try:
+        return Check("git", True, describe_repository(folder, settings.export_git))
+    except (GitFailed, OSError) as exc:
+        return Check("git", False, f"EXPORT_GIT={settings.export_git}: {exc}")
+
+
 def run_checks(settings: Settings) -> Iterator[Check]:
     """Every check, in order, as each finishes."""
     yield check_token(settings)
@@ -153,3 +168,5 @@ def run_checks(settings: Settings) -> Iterator[Check]:
     yield check_media(settings)
     yield check_zones(settings)
     yield check_webhook(settings)
+    if settings.export_git != "off":
+        yield check_git(settings)

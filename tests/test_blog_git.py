@@ -17,7 +17,9 @@ from bot import texts
 from bot.blog_git import publish, redact
 from bot.cli import main
 from bot.core.changes import commit_subject
+from bot.doctor import check_git
 from bot.emulator import FakeBotAPI
+from bot.settings import load_settings
 from tests.conftest import USER
 from tests.test_e2e_reminders import fire
 from tests.test_export_media import journal
@@ -205,3 +207,29 @@ async def test_a_rejected_push_keeps_the_commit_and_tells_the_owner_once(
         remote, "show", "main:" + post.relative_to(site).as_posix()
     )
     assert bot.exposed["services"].git_told == set()
+
+
+def test_doctor_says_where_the_journal_will_be_committed(
+    blog: tuple[Path, Path], tmp_path: Path
+) -> None:
+    site, _remote = blog
+    post = str(site / "_posts" / "journal-{user}.md")  # the folder need not exist yet
+
+    def check(**values: str) -> tuple[bool, str]:
+        result = check_git(load_settings(None, **values))
+        return result.ok, result.detail
+
+    assert check() == (True, "off (EXPORT_GIT)")
+    assert check(export_git="commit", export_path=post) == (True, f"commits in {site}")
+    git(site, "remote", "set-url", "origin", "https://ada:s3cret@example.org/blog.git")
+    assert check(export_git="push", export_path=post) == (
+        True, f"commits in {site}, pushes main to origin (https://example.org/blog.git)"
+    )  # fmt: skip
+    git(site, "remote", "remove", "origin")
+    ok, detail = check(export_git="push", export_path=post)
+    assert not ok and "has no remote origin to push main to" in detail
+    ok, detail = check(export_git="commit", export_path=str(tmp_path / "loose" / "post.md"))
+    assert not ok and "is not in a git repository" in detail
+    assert check(export_git="push") == (
+        False, "EXPORT_GIT is set but EXPORT_PATH is empty: nothing to commit"
+    )  # fmt: skip
