@@ -264,6 +264,15 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
             elif tok.type == "front_matter":
                 lines[first] = _escape_at(lines[first])
                 changed = True
+        # markdown-it reads a table inside a list item where it reads none at the top
+        # level (`|` then `:-`): look at the lines as the export writes them, under `* `
+        if not allow_rule and any("|" in line for line in lines):
+            for tok in md.parse("* " + "\n  ".join(lines)):
+                if tok.type == "table_open" and tok.map is not None:
+                    row = tok.map[0] + 1
+                    if row < len(lines) and lines[row].lstrip()[:1] not in ("\\", ""):
+                        lines[row] = _escape_at(lines[row])
+                        changed = True
         if env.get("references"):
             for i, line in enumerate(lines):
                 if re.match(r"^ {0,3}\[[^\]]*\]:", line):
