@@ -17,7 +17,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,6 +61,19 @@ def measure(name: str, journal: Path, work: Path, repeat: int) -> None:
     print(f" (search index {index.stat().st_size / 1e6:.1f} MB)")
     again = median_run([*rizhilu, "site", str(out)], repeat, env)
     print(f"[{name}] rizhilu site, updating it (median of {repeat}): {fmt(again)}")
+    inproc = [
+        float(
+            subprocess.run(
+                [sys.executable, __file__, "--in-process", env["DATABASE_URL"], str(work / "ip")],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            ).stdout
+        )
+        for _ in range(repeat)
+    ]
+    print(f"[{name}] build_site alone, in-process (median of {repeat}): {median(inproc):.3f} s")
     base = median_run([*rizhilu, "export", "--out", str(work / f"{name}.md")], repeat, env)
     print(
         f"[{name}] baseline: rizhilu export of the same journal (median of {repeat}): {fmt(base)}"
@@ -66,11 +81,29 @@ def measure(name: str, journal: Path, work: Path, repeat: int) -> None:
     print(f"[{name}] site / export: {new.seconds / base.seconds:.1f}x the time")
 
 
+def in_process(url: str, out: Path) -> None:
+    """Print the seconds build_site takes, without the interpreter's start and imports."""
+    from bot.settings import load_settings
+    from bot.site import build_site
+    from storage.engine import make_engine
+
+    settings = load_settings(None, database_url=url)
+    engine = make_engine(url)
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    build_site(engine, settings, 1, out)
+    print(f"{time.perf_counter() - started:.4f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--notes", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--in-process", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.in_process:
+        in_process(args.in_process[0], Path(args.in_process[1]))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         measure("sample", SAMPLE, work, args.repeat)
