@@ -72,12 +72,19 @@ class Users:
     ) -> UserInfo:
         """Get a user, creating them with defaults; writing again un-blocks them."""
         now = self._clock.now()
+        return self.known(user_id, chat_id) or self._keep(
+            self._ensure(user_id, chat_id, name, timezone, reminder_time, now)
+        )
+
+    def known(self, user_id: int, chat_id: int) -> UserInfo | None:
+        """The user as read lately, if nothing ensure() would change (no database call)."""
         known = self._known.get(user_id)
-        if known is not None:
-            info, seen = known
-            if info.chat_id == chat_id and not info.blocked and now - seen < self._remember:
-                return info
-        return self._keep(self._ensure(user_id, chat_id, name, timezone, reminder_time, now))
+        if known is None:
+            return None
+        info, seen = known
+        if info.chat_id != chat_id or info.blocked or self._clock.now() - seen >= self._remember:
+            return None
+        return info
 
     def _ensure(
         self,

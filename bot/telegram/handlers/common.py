@@ -28,14 +28,17 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
     sender = message.from_user
     assert sender is not None
     reminder = svc.settings.reminder_time
-    user = await db(
-        svc.users.ensure,
-        sender.id,
-        message.chat_id,
-        sender.full_name,
-        svc.settings.timezone,
-        reminder.strftime("%H:%M") if reminder else None,
-    )
+    # most updates come from a user read moments ago: no trip to a database thread
+    user = svc.users.known(sender.id, message.chat_id)
+    if user is None:
+        user = await db(
+            svc.users.ensure,
+            sender.id,
+            message.chat_id,
+            sender.full_name,
+            svc.settings.timezone,
+            reminder.strftime("%H:%M") if reminder else None,
+        )
     if svc.app is not None:
         schedule_user(svc.app, svc, user)
     return user
