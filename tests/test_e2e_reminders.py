@@ -18,6 +18,7 @@ from PIL import Image
 from bot import texts
 from bot.core.clock import FixedClock
 from bot.emulator import FakeBotAPI
+from bot.telegram.scheduling import _check, check_reminder, schedule_user
 from tests.conftest import USER, away
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
@@ -233,3 +234,29 @@ async def test_the_scheduled_digest_can_bring_the_heatmap(fake: FakeBotAPI, star
     assert fake.calls.index(call) > digest_at  # the picture follows its digest
     # without `chart` the digest comes alone
     assert "heatmap" not in await bot.ask(USER, "/digest sun 20:00")
+
+
+async def test_stop_with_a_big_backlog_is_prompt_and_the_restart_sends_the_rest_once(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    """Stopping while 600 reminders wait in svc.due (paced at 30/s: 20 s of sends) leaves
+    the waiting ones to the catch-up after the restart: each user gets exactly one."""
+    people = range(USER + 1, USER + 601)
+    allowed = ",".join(str(u) for u in [USER, *people])
+    clock = FixedClock(at(21, 0))
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed, rate_limit=30)
+    svc, app = bot.exposed["services"], bot.exposed["app"]
+    for u in people:
+        svc.users.ensure(u, u, f"user {u}", "UTC", "21:30")
+    clock.set(at(21, 30, 5))
+    for u in people:  # as the jobs would queue them when they go off
+        schedule_user(app, svc, svc.users.get(u))
+        svc.due.put(lambda u=u: _check(app, svc, u, check_reminder))
+    await bot.until(lambda: len(reminders(fake)) >= 10)
+    await asyncio.wait_for(bot.stop(), 10)  # completes, well before the backlog would drain
+    assert len(reminders(fake)) < len(people)
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed)  # no pace: a quick catch-up
+    svc, day = bot.exposed["services"], at(0, 0).date()
+    assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
+    chats = sorted(m["chat"]["id"] for m in reminders(fake))
+    assert chats == sorted(people)  # every one, once

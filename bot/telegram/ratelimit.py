@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -22,6 +23,9 @@ GROUP_PER_MINUTE = 20
 # own window, so a note's ✍ never queues behind a reminder fan-out (and none is unbounded)
 REACTIONS_PER_SECOND = 1000
 REACTION = "setMessageReaction"
+# set by a send's caller, written by the rate limiter: "paced" while the request waits its
+# turn (surely not sent yet), "wire" once it is handed to the HTTP client
+SEND_STAGE: ContextVar[list[str] | None] = ContextVar("send_stage", default=None)
 
 
 class Pace(Protocol):
@@ -185,15 +189,22 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         chat_limiter = self._chat_limiter(endpoint, data)
         counted = "chat_id" in data  # like Telegram: getMe, getUpdates and files are free
         window = self._reactions if endpoint == REACTION else self._window
+        stage = SEND_STAGE.get()  # a reminder's sender asks whether it got this far
         for attempt in range(retries + 1):
             try:
+                if stage is not None:
+                    stage[0] = "paced"
                 # the chat's pace first, so a chat that must wait does not hold up the queue
                 if chat_limiter is not None:
                     await chat_limiter.acquire()
                 if counted:
                     await window.acquire()
+                if stage is not None:
+                    stage[0] = "wire"
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                if stage is not None:
+                    stage[0] = "paced"  # refused: it did not go out
                 self.flood_waits += 1
                 seconds = retry_after_seconds(exc)
                 # paused even when giving up: whoever sends next must wait as told too

@@ -18,7 +18,7 @@ from bot.telegram.intake import Intake
 from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
-from bot.telegram.services import App, Services, acks
+from bot.telegram.services import STOP_GRACE, App, Services, acks
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
@@ -169,6 +169,11 @@ async def run_bot(
                 metrics.detach()
             await ops.stop()
     finally:
+        # before the app stops: reminders still queued are left to the catch-up after the
+        # restart (the backlog would hold the stop at 30 sends/s), the few being sent finish
+        dropped = await svc.due.close(STOP_GRACE)
+        if dropped:
+            log.info("%d queued reminders/digests left for the catch-up after restart", dropped)
         if app.running:
             await app.stop()  # the stock updater handles what it queued in here
         await acks(svc).drain()  # so users (and tests) still see the last ✍

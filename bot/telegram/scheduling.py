@@ -7,6 +7,7 @@ restarts, APScheduler's double run on a DST fall-back day, and several processes
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from bot.core.reminders import (
     should_skip,
 )
 from bot.telegram.pictures import last_year_picture, user_counts
+from bot.telegram.ratelimit import SEND_STAGE
 from bot.telegram.services import KEY, App, Context, Services, db
 from storage.engine import is_transient
 from storage.users import UserInfo
@@ -176,8 +178,18 @@ async def deliver(
         return "no-chat"
     if not claimed and not await db(svc.ledger.claim, user.id, day, kind):
         return "already"
+    stage = ["wire"]  # without a rate limiter, a request is on its way at once
+    SEND_STAGE.set(stage)
     try:
         message = await app.bot.send_message(user.chat_id, text, reply_markup=markup)
+    except asyncio.CancelledError:
+        # the bot is stopping (Backlog.close): a send still waiting for its turn surely did
+        # not go out, so the restart's catch-up may claim it again; one on the wire may have
+        if stage[0] == "wire":
+            await db(svc.ledger.mark, user.id, day, kind, "unknown")
+        else:
+            await db(svc.ledger.release, user.id, day, kind)
+        raise
     except Forbidden:
         log.info("user %s blocked the bot; reminders and digests are off until they write", user.id)
         await db(svc.ledger.mark, user.id, day, kind, "blocked")
