@@ -3,7 +3,10 @@ imports the module a job lives in, and a test module brings pytest, hypothesis a
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from bot.core.capture import message_notes
 from bot.core.days import DayRange
@@ -53,3 +56,12 @@ def spin(_: None) -> None:
     """A parse that never ends."""
     while True:
         pass
+
+
+def cpu_seconds(job: tuple[Callable[[Any], object], Any]) -> float:
+    """fn(arg)'s CPU time in this process: what the work costs, whoever else has the CPU
+    meanwhile (on a busy machine the wall time is mostly other processes' turns)."""
+    fn, arg = job
+    start = time.process_time()
+    fn(arg)
+    return time.process_time() - start
