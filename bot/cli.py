@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -62,6 +63,14 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         ) from None
     except DatabaseUnavailable as exc:
         raise CliError(f"cannot open the database {exc}", "unavailable") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise CliError(
+            f"cannot listen: {exc.strerror}; choose another WEBHOOK_PORT or WEBHOOK_LISTEN "
+            "(or METRICS_PORT), or stop what holds it",
+            "unavailable",
+        ) from None
     except KeyboardInterrupt:
         pass
     return 0

@@ -150,3 +150,28 @@ def test_a_database_that_cannot_be_opened_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: cannot open the database ") and err.count("\n") == 1, err
     assert "pw-never-shown" not in err and "Traceback" not in err
+
+
+def test_a_webhook_port_in_use_is_one_line(
+    fake: FakeBotAPI,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        env = cli_env(
+            fake, tmp_path, f"sqlite:///{tmp_path / 'journal.db'}",
+            WEBHOOK_URL="https://journal.example/hook", WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(taken.getsockname()[1]), LOG_LEVEL="WARNING",
+        )  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        assert main(["--env-file", str(tmp_path / "none.env"), "run"]) == 1
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    assert err.startswith("error: ") and "in use" in err and err.count("\n") == 1, err
