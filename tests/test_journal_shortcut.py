@@ -46,6 +46,8 @@ def _equal_both_ways(text: str) -> None:
 @example([["  * a", "* b", "    * c", "   * d", "* e"]], "")
 @example([["* a", "      * b"]], "")
 @example([["* ~~done~~", "* ~~`x*y`~~", "* **"]], "")
+@example([[], ["* a", "* ** "]], "")  # a thematic break that looks like a bullet
+@example([["- a", "  - --", "* * *"]], "")
 def test_shortcut_reads_what_markdown_it_reads(days: list[list[str]], title: str) -> None:
     parts = ["---", "title: t", "---", ""]
     for n, lines in enumerate(days):
@@ -69,3 +71,14 @@ def test_a_day_of_plain_bullets_takes_the_shortcut() -> None:
     ]
     assert unit.drafts[0].children[0].done is True
     _equal_both_ways("\n".join(lines))
+
+
+def test_a_list_opening_on_its_items_line_is_one_note() -> None:
+    def texts(body: str) -> list[tuple[str, list[str]]]:
+        notes = parse_journal("## 2021-4-2\n\n" + body).days[0].notes
+        return [(n.text, [c.text for c in n.children]) for n in notes]
+
+    assert texts("* * x\n") == [("\\* x", [])]  # was the note and a child copy of it
+    assert texts("* 1. x\n") == [("1\\. x", [])]
+    assert texts("* a\n* [ ] * \n") == [("a", []), ("[ ] *", [])]
+    assert texts("* - x\n  * y\n") == [("\\- x", ["y"])]

@@ -77,6 +77,16 @@ def _collect_list(
                 if (
                     sub.type in {"bullet_list_open", "ordered_list_open"}
                     and sub.level == tok.level + 1
+                    and sub.map is not None
+                    and sub.map[0] == item_map[0]
+                ):
+                    # `* * x`: a list opening on its item's own line is that item's text
+                    # (read as a child too, the line became two notes)
+                    j = _close_index(tokens, j)
+                    continue
+                if (
+                    sub.type in {"bullet_list_open", "ordered_list_open"}
+                    and sub.level == tok.level + 1
                 ):
                     if sub.map:
                         skip.append((sub.map[0], sub.map[1]))

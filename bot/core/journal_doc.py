@@ -178,6 +178,7 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
 # holds the two paths equal.
 _PLAIN_HEADING = re.compile(r"(#{1,6}) ([^\s#|](?:[^#\t|]*[^\s#|])?)")
 _PLAIN_ITEM = re.compile(r"( *)[-+*] ([^\s|][^\t|]*)")
+_RULE = re.compile(r" *([-*_])(?:[ \t]*\1){2,}[ \t]*")  # `* ** ` is a rule, not an item
 
 
 def _plain_unit(part: list[str], first: int) -> _Unit | None:
@@ -194,7 +195,7 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
     open_items: list[tuple[int, list[NoteDraft]]] = []  # (content column, children)
     for n in range(start, end):
         m = _PLAIN_ITEM.fullmatch(part[n])
-        if m is None or opens_block(m.group(2)):
+        if m is None or _RULE.fullmatch(part[n]) or opens_block(m.group(2)):
             return None
         indent = len(m.group(1))
         while open_items and indent < open_items[-1][0]:
