@@ -257,6 +257,29 @@ async def test_stop_with_a_big_backlog_is_prompt_and_the_restart_sends_the_rest_
     assert len(reminders(fake)) < len(people)
     bot = await start_bot(clock=clock, allowed_user_ids=allowed)  # no pace: a quick catch-up
     svc, day = bot.exposed["services"], at(0, 0).date()
+    await bot.until(svc.due.idle)  # the catch-up runs in the background, after the start
     assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
     chats = sorted(m["chat"]["id"] for m in reminders(fake))
     assert chats == sorted(people)  # every one, once
+
+
+async def test_the_catch_up_at_start_does_not_hold_capture(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    """200 reminders fell due while the bot was down (paced at 30/s: 7 s of sends): a note
+    sent at start is stored and acknowledged while they go out, and each goes out once."""
+    people = range(USER + 1, USER + 201)
+    allowed = ",".join(str(u) for u in [USER, *people])
+    clock = FixedClock(at(21, 0))
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed)
+    svc = bot.exposed["services"]
+    for u in people:
+        svc.users.ensure(u, u, f"user {u}", "UTC", "21:30")
+    await bot.stop()
+    clock.set(at(21, 30, 5))
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed, rate_limit=30)
+    fake.send(USER, "written while the reminders go out", date=stamp(clock))
+    await bot.reacted(1)
+    assert len(reminders(fake)) < len(people)  # before: every one was sent before the poll
+    await bot.until(bot.exposed["services"].due.idle, 30)
+    assert sorted(m["chat"]["id"] for m in reminders(fake)) == sorted(people)

@@ -132,11 +132,9 @@ async def run_bot(
         await app.start()
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
-        caught_up = await rebuild(app, svc)
+        await rebuild(app, svc)  # what fell due while the bot was down goes out in the background
         schedule_autoexport(app, svc)
         schedule_backups(app, svc)
-        if caught_up:
-            log.info("sent %d reminders/digests that were due while the bot was down", caught_up)
         log.info("rizhilu is running (%s intake)", settings.intake)
         health = Health(engine, clock, app, intake if own_intake else None)
         metrics = None

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from apscheduler.jobstores.base import JobLookupError
@@ -133,16 +134,24 @@ def schedule_user(app: App, svc: Services, user: UserInfo, *, force: bool = Fals
 
 
 async def rebuild(app: App, svc: Services) -> int:
-    """At start: jobs for every user from the database, then anything due right now."""
+    """At start: jobs for every user from the database; anything due right now is queued in
+    the backlog, so capture starts at once (thousands of reminders due after an outage went
+    out one by one before the first poll) and a stop leaves the unsent to the next start.
+    Returns how many users' catch-ups were queued."""
     users = await db(svc.users.all)
     for user in users:
         schedule_user(app, svc, user, force=True)
-    sent = 0
+    queued = 0
     for user in users:
         if not svc.settings.allowed_user_ids.allows(user.id):
             continue
-        sent += len([r for r in await catch_up(app, svc, user) if r == "sent"])
-    return sent
+        svc.due.put(partial(_catch_up_quietly, app, svc, user))
+        queued += 1
+    return queued
+
+
+async def _catch_up_quietly(app: App, svc: Services, user: UserInfo) -> None:
+    await catch_up(app, svc, user)
 
 
 async def catch_up(app: App, svc: Services, user: UserInfo) -> list[Outcome]:
