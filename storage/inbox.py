@@ -30,6 +30,16 @@ class Pending:
     retries: int = 0  # times its media download failed so far
 
 
+# a Pending's fields, in order, as the inbox's columns
+_PENDING = (
+    InboxUpdate.id,
+    InboxUpdate.update_id,
+    InboxUpdate.chat_id,
+    InboxUpdate.payload,
+    InboxUpdate.retries,
+)
+
+
 def digest(payload: str) -> str:
     """The content key: the same update delivered twice is stored once, a different update
     that reuses an id (Telegram picks ids at random after a quiet week) is stored too."""
@@ -96,13 +106,7 @@ class Inbox:
         waiting = InboxUpdate.retry_at.is_not(None)
         with self._sessions() as s:
             rows = s.execute(
-                select(
-                    InboxUpdate.id,
-                    InboxUpdate.update_id,
-                    InboxUpdate.chat_id,
-                    InboxUpdate.payload,
-                    InboxUpdate.retries,
-                )
+                select(*_PENDING)
                 .where(InboxUpdate.done_at.is_(None), InboxUpdate.id > after)
                 .where(
                     waiting & (InboxUpdate.retry_at <= now)
@@ -112,7 +116,7 @@ class Inbox:
                 .order_by(InboxUpdate.id)
                 .limit(limit)
             ).all()
-        return [Pending(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [Pending(*r) for r in rows]
 
     def waiting(self) -> int:
         """How many updates wait for a new try of their media download."""
@@ -148,13 +152,7 @@ class Inbox:
         now = self._clock.now()
         with self._sessions() as s:
             rows = s.execute(
-                select(
-                    InboxUpdate.id,
-                    InboxUpdate.update_id,
-                    InboxUpdate.chat_id,
-                    InboxUpdate.payload,
-                    InboxUpdate.retries,
-                )
+                select(*_PENDING)
                 .where(
                     InboxUpdate.done_at.is_(None),
                     InboxUpdate.chat_id.in_(chats) | InboxUpdate.id.in_(row_ids),
@@ -162,7 +160,7 @@ class Inbox:
                 )
                 .order_by(InboxUpdate.id)
             ).all()
-        return [Pending(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [Pending(*r) for r in rows]
 
     def newest_pending(self) -> int:
         """The id of the newest unprocessed row (0 when there is none)."""

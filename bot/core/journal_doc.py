@@ -20,7 +20,7 @@ from bot.core.frontmatter import clean_front_matter
 from bot.core.liquid import unwrap_raw
 from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import LIST_LEVELS, MAX_DEPTH, NoteDraft
-from bot.core.sanitize import neutralize_line, opens_block, safe_heading
+from bot.core.sanitize import is_rule, neutralize_line, opens_block, safe_heading
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -178,7 +178,6 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
 # holds the two paths equal.
 _PLAIN_HEADING = re.compile(r"(#{1,6}) ([^\s#|](?:[^#\t|]*[^\s#|])?)")
 _PLAIN_ITEM = re.compile(r"( *)[-+*] ([^\s|][^\t|]*)")
-_RULE = re.compile(r" *([-*_])(?:[ \t]*\1){2,}[ \t]*")  # `* ** ` is a rule, not an item
 
 
 def _plain_unit(part: list[str], first: int) -> _Unit | None:
@@ -195,7 +194,7 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
     open_items: list[tuple[int, list[NoteDraft]]] = []  # (content column, children)
     for n in range(start, end):
         m = _PLAIN_ITEM.fullmatch(part[n])
-        if m is None or _RULE.fullmatch(part[n]) or opens_block(m.group(2)):
+        if m is None or is_rule(part[n]) or opens_block(m.group(2)):
             return None
         indent = len(m.group(1))
         while open_items and indent < open_items[-1][0]:

@@ -286,10 +286,16 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
 # What a line can open in the journal's parser besides a paragraph (a superset: a line that
 # does not match is one paragraph line, whatever follows it in a list item; any white space
 # after a marker, as neutralize() also escapes `#` before a full-width space)
+_RULE = r"([-*_])(?:[ \t]*\1){2,}[ \t]*$"  # a thematic break (its group is \1 wherever used)
 _OPENS_BLOCK = re.compile(
-    r"\s|$|>|#{1,6}(?:\s|$)|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|\[.*\]:"
-    r"|([-*_])(?:[ \t]*\1){2,}[ \t]*$"
+    r"\s|$|>|#{1,6}(?:\s|$)|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|\[.*\]:|" + _RULE
 )
+_RULE_LINE = re.compile(r" *" + _RULE)
+
+
+def is_rule(line: str) -> bool:
+    """Whether the whole line is a thematic break (`* ** ` too, which looks like a bullet)."""
+    return _RULE_LINE.match(line) is not None
 
 
 def opens_block(line: str) -> bool:
