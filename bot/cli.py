@@ -13,7 +13,7 @@ from typing import Literal
 
 from bot import __version__
 from bot.core.clock import SystemClock
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, setting_names
 
 log = logging.getLogger("rizhilu")
 
@@ -135,7 +135,7 @@ def examples(*lines: str) -> str:
 
 
 def _settings_sources() -> str:
-    names = ", ".join(name.upper() for name in Settings.model_fields)
+    names = ", ".join(name.upper() for name in setting_names())
     return (
         "settings come from, first match wins:\n"
         "  1. the environment (e.g. TELEGRAM_BOT_TOKEN=... rizhilu run)\n"

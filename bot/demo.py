@@ -153,11 +153,9 @@ def parse_line(line: str) -> Action | None:
 def demo_settings(api: FakeBotAPI, database: Path, timezone: str) -> Settings:
     """Every setting at its default (none read from the environment or .env: a demo must not
     write to EXPORT_PATH or open ports), pointed at the emulator."""
-    values: dict[str, Any] = {
-        name: info.get_default(call_default_factory=True)
-        for name, info in Settings.model_fields.items()
-    }
-    values.update(
+    return load_settings(
+        None,
+        environ={},
         telegram_bot_token=api.token,
         telegram_base_url=api.base_url,
         telegram_base_file_url=api.base_file_url,
@@ -168,7 +166,6 @@ def demo_settings(api: FakeBotAPI, database: Path, timezone: str) -> Settings:
         rate_limit=0,
         poll_timeout=10,
     )
-    return load_settings(None, **values)
 
 
 def local_zone() -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Any, Literal
 
 from bot.core.days import BadZone, parse_hhmm, zone
 
@@ -18,6 +17,30 @@ DEFAULT_DATABASE_URL = "sqlite:///data/rizhilu.db"
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
+
+
+class Secret:
+    """A secret string (the token, the webhook secret) that never shows in a repr or a log."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __repr__(self) -> str:
+        return f"Secret('{self}')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -52,151 +75,228 @@ def _parse_allow_list(raw: object) -> AllowList:
     return AllowList(anyone=False, ids=frozenset(ids))
 
 
-class Settings(BaseSettings):
-    """Every setting of rizhilu; see .env.example for documentation."""
+# Parsers: each turns a raw value (a string from the environment or `.env`, or a typed value
+# passed to load_settings) into the setting's value, or raises ValueError with the message
+# shown after the setting's name. The wording is the one rizhilu has always printed.
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+Parse = Callable[[object], object]
 
-    telegram_bot_token: SecretStr | None = None
-    database_url: str = DEFAULT_DATABASE_URL
-    telegram_base_url: str = "https://api.telegram.org/bot"
-    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
-    allowed_user_ids: Annotated[AllowList, NoDecode] = Field(
-        default=AllowList(anyone=False, ids=frozenset())
+# the whitespace an integer may carry around it (Unicode White_Space)
+_BLANK = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
+_INTEGER = re.compile(r"([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Input should be a valid string")
+    return value
+
+
+def _to_int(value: object) -> int:
+    if isinstance(value, int):  # bool too, as True is 1
+        return int(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("Input should be a valid integer, got a number with a fractional part")
+        return int(value)
+    if isinstance(value, str):
+        m = _INTEGER.fullmatch(value.strip(_BLANK))
+        if m is None:
+            raise ValueError(
+                "Input should be a valid integer, unable to parse string as an integer"
+            )
+        return int(m.group(1))
+    raise ValueError("Input should be a valid integer")
+
+
+def _integer(lowest: int, highest: int, *, optional: bool = False) -> Parse:
+    """An integer in lowest..highest; optional: empty or `off` is None."""
+
+    def parse(value: object) -> int | None:
+        if optional and (value is None or str(value).strip() in ("", "off")):
+            return None
+        number = _to_int(value)
+        if number < lowest:
+            raise ValueError(f"Input should be greater than or equal to {lowest}")
+        if number > highest:
+            raise ValueError(f"Input should be less than or equal to {highest}")
+        return number
+
+    return parse
+
+
+def _choice(*options: str, prepare: Callable[[object], object] | None = None) -> Parse:
+    """One of the options, exactly (after prepare, if given)."""
+    quoted = [repr(option) for option in options]
+    expected = f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+    def parse(value: object) -> str:
+        if prepare is not None:
+            value = prepare(value)
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"Input should be {expected}")
+        return value
+
+    return parse
+
+
+def _path(value: object) -> Path:
+    if isinstance(value, str | os.PathLike):
+        return Path(value)
+    raise ValueError("Input is not a valid path for <class 'pathlib.Path'>")
+
+
+def _optional_path(value: object) -> Path | None:
+    return None if value is None or str(value).strip() == "" else _path(value)
+
+
+def _token(value: object) -> Secret | None:
+    if value is None or isinstance(value, Secret):
+        return value
+    return Secret(_text(value))
+
+
+def _webhook_secret(value: object) -> Secret | None:
+    if isinstance(value, Secret):
+        value = value.get_secret_value()
+    if value is None or str(value).strip() == "":
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(value).strip()):
+        raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+    return Secret(str(value).strip())
+
+
+def _timezone(value: object) -> str:
+    text = _text(value)
+    try:
+        zone(text)
+    except BadZone as exc:
+        raise ValueError(f"{exc} (use an IANA name like Asia/Shanghai)") from exc
+    return text.strip()
+
+
+def _day_start(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    return parse_hhmm(str(value))
+
+
+def _reminder(value: object) -> time | None:
+    if value is None or isinstance(value, time):
+        return value
+    text = str(value).strip()
+    if text == "" or text.lower() == "off":
+        return None
+    return parse_hhmm(text)
+
+
+def _export_git(value: object) -> object:
+    text = str(value).strip().lower()
+    return "off" if text in ("", "no", "false", "0") else text
+
+
+def _export_media_url(value: object) -> str:
+    text = _text(value).strip()
+    if any(ch in text for ch in ' ()<>"\\') or text.startswith(("javascript:", "data:")):
+        raise ValueError("must be a URL prefix like /assets/journal or https://x.org/img")
+    return text
+
+
+def _database_url(value: object) -> str:
+    text = _text(value).strip()
+    if not text.startswith(("sqlite", "postgresql", "postgres")):
+        raise ValueError("must start with sqlite:/// or postgresql://")
+    return text
+
+
+def _webhook_url(value: object) -> str:
+    text = _text(value).strip()
+    if text and not text.startswith(("https://", "http://")):
+        raise ValueError("must be the public https:// URL Telegram posts updates to")
+    return text
+
+
+def _api_url(value: object) -> str:
+    text = _text(value)
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return text
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of rizhilu; see .env.example for documentation.
+
+    Each field: its default (used as is) and, in its metadata, the parser of a given value.
+    """
+
+    telegram_bot_token: Secret | None = field(default=None, metadata={"parse": _token})
+    database_url: str = field(default=DEFAULT_DATABASE_URL, metadata={"parse": _database_url})
+    telegram_base_url: str = field(
+        default="https://api.telegram.org/bot", metadata={"parse": _api_url}
     )
-    timezone: str = "UTC"
-    day_starts_at: Annotated[time, NoDecode] = time(4, 0)
-    media_dir: Path = Path("data/media")
-    media_url: str = "media/"
+    telegram_base_file_url: str = field(
+        default="https://api.telegram.org/file/bot", metadata={"parse": _api_url}
+    )
+    allowed_user_ids: AllowList = field(
+        default=AllowList(anyone=False, ids=frozenset()), metadata={"parse": _parse_allow_list}
+    )
+    timezone: str = field(default="UTC", metadata={"parse": _timezone})
+    day_starts_at: time = field(default=time(4, 0), metadata={"parse": _day_start})
+    media_dir: Path = field(default=Path("data/media"), metadata={"parse": _path})
+    media_url: str = field(default="media/", metadata={"parse": _text})
     # megabytes of saved files (photos, voice, video, documents) per user; None: no limit
-    media_quota_mb: int | None = Field(default=None, ge=1, le=10_000_000)
-    rate_limit: int = Field(default=30, ge=0, le=1000)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["text", "json"] = "text"
-    reminder_time: Annotated[time | None, NoDecode] = time(21, 30)
-    reminder_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
-    intake: Literal["inbox", "stock"] = "inbox"
-    webhook_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=0, le=65535)
-    webhook_secret: SecretStr | None = None
-    poll_timeout: int = Field(default=30, ge=0, le=50)
-    export_title: str = "日知录"
-    export_author: str = ""
-    export_front_matter: Path | None = None
-    export_heading_level: int = Field(default=2, ge=1, le=4)
-    export_date_style: Literal["unpadded", "iso"] = "unpadded"
-    export_path: str = ""
-    export_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    media_quota_mb: int | None = field(
+        default=None, metadata={"parse": _integer(1, 10_000_000, optional=True)}
+    )
+    rate_limit: int = field(default=30, metadata={"parse": _integer(0, 1000)})
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = field(
+        default="INFO", metadata={"parse": _choice("DEBUG", "INFO", "WARNING", "ERROR")}
+    )
+    log_format: Literal["text", "json"] = field(
+        default="text",
+        metadata={"parse": _choice("text", "json", prepare=lambda v: str(v).strip().lower())},
+    )
+    reminder_time: time | None = field(default=time(21, 30), metadata={"parse": _reminder})
+    reminder_grace_minutes: int = field(default=120, metadata={"parse": _integer(1, 24 * 60)})
+    intake: Literal["inbox", "stock"] = field(
+        default="inbox", metadata={"parse": _choice("inbox", "stock")}
+    )
+    webhook_url: str = field(default="", metadata={"parse": _webhook_url})
+    webhook_listen: str = field(default="127.0.0.1", metadata={"parse": _text})
+    webhook_port: int = field(default=8443, metadata={"parse": _integer(0, 65535)})
+    webhook_secret: Secret | None = field(default=None, metadata={"parse": _webhook_secret})
+    poll_timeout: int = field(default=30, metadata={"parse": _integer(0, 50)})
+    export_title: str = field(default="日知录", metadata={"parse": _text})
+    export_author: str = field(default="", metadata={"parse": _text})
+    export_front_matter: Path | None = field(default=None, metadata={"parse": _optional_path})
+    export_heading_level: int = field(default=2, metadata={"parse": _integer(1, 4)})
+    export_date_style: Literal["unpadded", "iso"] = field(
+        default="unpadded", metadata={"parse": _choice("unpadded", "iso")}
+    )
+    export_path: str = field(default="", metadata={"parse": _text})
+    export_every_minutes: int = field(default=60, metadata={"parse": _integer(1, 7 * 24 * 60)})
     # the media EXPORT_PATH links to are copied here (None: links stay MEDIA_URL + path),
     # and linked as EXPORT_MEDIA_URL + path
-    export_media_dir: Path | None = None
-    export_media_url: str = "/assets/journal"
+    export_media_dir: Path | None = field(default=None, metadata={"parse": _optional_path})
+    export_media_url: str = field(default="/assets/journal", metadata={"parse": _export_media_url})
     # after a changed EXPORT_PATH: commit the post and its media in the blog's repository,
     # and push it
-    export_git: Literal["off", "commit", "push"] = "off"
+    export_git: Literal["off", "commit", "push"] = field(
+        default="off", metadata={"parse": _choice("off", "commit", "push", prepare=_export_git)}
+    )
     # a verified copy of the SQLite journal every day into this folder (None: off); the
     # newest backup_keep are kept. PostgreSQL: schedule pg_dump instead
-    backup_dir: Path | None = None
-    backup_keep: int = Field(default=7, ge=1, le=10_000)
-    health_listen: str = "127.0.0.1"
-    health_port: int | None = Field(default=None, ge=0, le=65535)
-    metrics_listen: str = "127.0.0.1"
-    metrics_port: int | None = Field(default=None, ge=0, le=65535)
-
-    @field_validator("allowed_user_ids", mode="before")
-    @classmethod
-    def _allow(cls, value: object) -> AllowList:
-        return _parse_allow_list(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            zone(value)
-        except BadZone as exc:
-            raise ValueError(f"{exc} (use an IANA name like Asia/Shanghai)") from exc
-        return value.strip()
-
-    @field_validator("day_starts_at", mode="before")
-    @classmethod
-    def _day_start(cls, value: object) -> time:
-        if isinstance(value, time):
-            return value
-        return parse_hhmm(str(value))
-
-    @field_validator("reminder_time", mode="before")
-    @classmethod
-    def _reminder(cls, value: object) -> time | None:
-        if value is None or isinstance(value, time):
-            return value
-        text = str(value).strip()
-        if text == "" or text.lower() == "off":
-            return None
-        return parse_hhmm(text)
-
-    @field_validator("export_front_matter", "backup_dir", "export_media_dir", mode="before")
-    @classmethod
-    def _front_matter(cls, value: object) -> object:
-        return None if value is None or str(value).strip() == "" else value
-
-    @field_validator("health_port", "metrics_port", "media_quota_mb", mode="before")
-    @classmethod
-    def _optional_port(cls, value: object) -> object:
-        return None if value is None or str(value).strip() in ("", "off") else value
-
-    @field_validator("export_git", mode="before")
-    @classmethod
-    def _export_git(cls, value: object) -> object:
-        text = str(value).strip().lower()
-        return "off" if text in ("", "no", "false", "0") else text
-
-    @field_validator("export_media_url")
-    @classmethod
-    def _export_media_url(cls, value: str) -> str:
-        value = value.strip()
-        if any(ch in value for ch in ' ()<>"\\') or value.startswith(("javascript:", "data:")):
-            raise ValueError("must be a URL prefix like /assets/journal or https://x.org/img")
-        return value
-
-    @field_validator("log_format", mode="before")
-    @classmethod
-    def _log_format(cls, value: object) -> object:
-        return str(value).strip().lower()
-
-    @field_validator("database_url")
-    @classmethod
-    def _db(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("sqlite", "postgresql", "postgres")):
-            raise ValueError("must start with sqlite:/// or postgresql://")
-        return value
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook(cls, value: str) -> str:
-        value = value.strip()
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be the public https:// URL Telegram posts updates to")
-        return value
-
-    @field_validator("webhook_secret", mode="before")
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        if value is None or str(value).strip() == "":
-            return None
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(value).strip()):
-            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
-        return str(value).strip()
-
-    @field_validator("telegram_base_url", "telegram_base_file_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
+    backup_dir: Path | None = field(default=None, metadata={"parse": _optional_path})
+    backup_keep: int = field(default=7, metadata={"parse": _integer(1, 10_000)})
+    health_listen: str = field(default="127.0.0.1", metadata={"parse": _text})
+    health_port: int | None = field(
+        default=None, metadata={"parse": _integer(0, 65535, optional=True)}
+    )
+    metrics_listen: str = field(default="127.0.0.1", metadata={"parse": _text})
+    metrics_port: int | None = field(
+        default=None, metadata={"parse": _integer(0, 65535, optional=True)}
+    )
 
     def token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""
@@ -207,14 +307,51 @@ class Settings(BaseSettings):
         return self.telegram_bot_token.get_secret_value().strip()
 
 
-def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build Settings from the environment (and `.env`), turning errors into SettingsError."""
-    try:
-        return Settings(_env_file=env_file, **overrides)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]).upper() or "settings"
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{name}: {msg}")
-        raise SettingsError("invalid setting " + "; ".join(problems)) from None
+def setting_names() -> tuple[str, ...]:
+    """Every setting's name, lower case, in the order of .env.example."""
+    return tuple(f.name for f in fields(Settings))
+
+
+def _read_env_file(env_file: str | Path | None) -> dict[str, str]:
+    """The settings file's variables (names lower-cased); none when it is not a file."""
+    if env_file is None:
+        return {}
+    path = Path(env_file).expanduser()
+    if not (path.is_file() or path.is_fifo()):
+        return {}
+    from dotenv import dotenv_values  # only when there is a file to read
+
+    values = dotenv_values(path, encoding="utf-8")
+    return {name.lower(): value for name, value in values.items() if value is not None}
+
+
+def load_settings(
+    env_file: str | Path | None = ".env",
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings, first match wins: overrides, the environment (os.environ unless given;
+    names in any case), the settings file (its ${VAR}s read os.environ), the defaults. Every
+    invalid value is named in one SettingsError."""
+    names = setting_names()
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise TypeError(f"not a setting: {', '.join(unknown)}")
+    given = _read_env_file(env_file)
+    given.update(
+        (name.lower(), value)
+        for name, value in (os.environ if environ is None else environ).items()
+    )
+    given.update(overrides)
+    values: dict[str, Any] = {}
+    problems = []
+    for f in fields(Settings):
+        if f.name not in given:
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](given[f.name])
+        except ValueError as exc:
+            problems.append(f"{f.name.upper()}: {exc}")
+    if problems:
+        raise SettingsError("invalid setting " + "; ".join(problems))
+    return Settings(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ async def test_export_path_per_user(fake: FakeBotAPI, start_bot: Any, tmp_path: 
     mine = (tmp_path / "posts" / f"journal-{USER}.md").read_text(encoding="utf-8")
     assert "mine" in mine and "theirs" not in mine
     # without {user}, several users' journals are not mixed into one file
-    svc.settings = svc.settings.model_copy(update={"export_path": str(tmp_path / "one.md")})
+    svc.settings = replace(svc.settings, export_path=str(tmp_path / "one.md"))
     assert await asyncio.to_thread(refresh, svc) == 0 and not (tmp_path / "one.md").exists()
 
 
