@@ -138,6 +138,8 @@ def main() -> int:
         print(f"rizhilu import (whole process: parse + store): {fmt(imp)} (target <= 2 s)")
         floor = run_process([sys.executable, "-c", MDIT_FLOOR, str(src)], env)
         print(f"  floor, markdown-it alone reading the same file's blocks: {fmt(floor)}")
+        start = median_run([sys.executable, "-c", "import bot.cli"], args.repeat, env)
+        print(f"  baseline, python starting and importing bot.cli (median): {fmt(start)}")
         out = folder / "out.md"
         exp = median_run([*rizhilu, "export", "--out", str(out)], args.repeat, env)
         print(f"rizhilu export (median of {args.repeat}, whole process): {fmt(exp)}")

@@ -12,13 +12,13 @@ if TYPE_CHECKING:  # `rizhilu --help` and `--version` need no database code
     from sqlalchemy import Engine
 
 
-def open_database(settings: Settings, *, create: bool = True) -> Engine:
-    """An engine for DATABASE_URL, announced on stderr in one line.
+def database_url(settings: Settings, *, create: bool = True) -> str:
+    """DATABASE_URL, announced on stderr in one line.
 
     With create=False a missing SQLite file is an error instead of a new empty journal
     (an export run in the wrong folder would otherwise "succeed" with nothing in it).
     """
-    from storage.engine import describe, make_engine, sqlite_file
+    from storage.engine import describe, sqlite_file
 
     path = sqlite_file(settings.database_url)
     if not create and path is not None and not path.exists():
@@ -27,7 +27,14 @@ def open_database(settings: Settings, *, create: bool = True) -> Engine:
             "runs, or set DATABASE_URL (or --env-file)"
         )
     print(f"database: {describe(settings.database_url)}", file=sys.stderr)
-    return make_engine(settings.database_url)
+    return settings.database_url
+
+
+def open_database(settings: Settings, *, create: bool = True) -> Engine:
+    """An engine for DATABASE_URL, announced on stderr in one line (see database_url)."""
+    from storage.engine import make_engine
+
+    return make_engine(database_url(settings, create=create))
 
 
 def journal_user(engine: Engine, user_id: int | None) -> int:

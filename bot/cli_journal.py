@@ -148,44 +148,42 @@ def media_line(result: ExportResult) -> str:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.worker import CLI_LIMITS, Refused, parse_journal_file
-    from storage import bulk_import
-    from storage.engine import ensure_schema
+    import os
+
+    from bot.cli_db import database_url
+    from bot.worker import CLI_LIMITS, ImportJob, Refused, import_whole_file
 
     try:
         text = args.path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.path}: {exc}") from None
-    try:  # bounded like the bot's import, with room for a long journal
-        parsed = parse_journal_file(text, CLI_LIMITS, fix=args.fix_dates)
-    except Refused as exc:
-        raise CliError(
-            f"gave up reading {args.path}: it needed too much {exc.reason}"
-            f" (limits: {CLI_LIMITS.seconds:.0f} s, {CLI_LIMITS.memory >> 20} MiB)"
-        ) from None
-    engine = open_database(settings)
-    ensure_schema(engine)
-    show = sys.stderr.isatty() and parsed.note_count > 2000
+    show = sys.stderr.isatty()
+    drawn = False
 
     def progress(done: int, total: int) -> None:
-        if show:
+        nonlocal drawn
+        if show and total > 2000:
+            drawn = True
             width = 30
             filled = width * done // max(total, 1)
             bar = "#" * filled + "-" * (width - filled)
             print(f"\rimporting [{bar}] {done}/{total} notes", end="", file=sys.stderr)
 
-    report = bulk_import.import_journal(
-        engine,
-        args.user,
-        parsed,
-        SystemClock().now(),
-        settings.timezone,
-        dry_run=args.dry_run,
-        progress=progress,
-    )
-    if show:
+    umask = os.umask(0o077)
+    os.umask(umask)
+    job = ImportJob(
+        text, args.fix_dates, database_url(settings), args.user, SystemClock().now(),
+        settings.timezone, args.dry_run, umask=umask,
+    )  # fmt: skip
+    try:  # bounded like the bot's import, with room for a long journal; stored all at once
+        report = import_whole_file(job, CLI_LIMITS, progress)
+    except Refused as exc:
+        raise CliError(
+            f"gave up reading {args.path}: it needed too much {exc.reason}"
+            f" (limits: {CLI_LIMITS.seconds:.0f} s, {CLI_LIMITS.memory >> 20} MiB)"
+        ) from None
+    if drawn:
         print(file=sys.stderr)
-    engine.dispose()
     verb = "would import" if args.dry_run else "imported"
     print(
         f"{verb} {report.days} days ({report.new_days} new), {report.sections} sections, "

@@ -35,6 +35,22 @@ def test_the_bot_imports_no_migration_import_or_export_code(tmp_path: Path) -> N
 
 
 def test_a_journal_behind_the_newest_schema_is_still_migrated(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.engine import MIGRATIONS, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:  # a journal of the first release
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+    engine.dispose()
     loaded = loaded_after(f"from storage.engine import open_database\nopen_database({url!r})")
-    assert "alembic" in loaded  # a new journal: Alembic made it
+    assert "alembic" in loaded  # a journal behind: Alembic brought it up to date
+    # a new journal is made from the tables at once (storage.engine.create_schema)
+    new = f"sqlite:///{tmp_path / 'new.db'}"
+    loaded = loaded_after(f"from storage.engine import open_database\nopen_database({new!r})")
+    assert "alembic" not in loaded and "sqlalchemy.orm" not in loaded

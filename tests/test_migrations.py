@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from bot.core.capture import message_notes
 from bot.core.clock import FixedClock
@@ -127,4 +127,87 @@ def test_upgrade_from_the_first_revision_keeps_the_journal(empty_db_url: str) ->
     assert repos.notes.add_message(ref, date(2021, 4, 8), message_notes("a"), album="x").status == (
         "stored"
     )
+    engine.dispose()
+
+
+def _schema(engine: Any) -> dict[str, Any]:
+    """Every table's columns (by name), keys, indexes and checks, as the database reports them."""
+    from sqlalchemy import inspect
+
+    found = inspect(engine)
+    out: dict[str, Any] = {}
+    for table in found.get_table_names():
+        columns = {
+            c["name"]: (str(c["type"]), c["nullable"], c["default"], c.get("autoincrement"))
+            for c in found.get_columns(table)
+        }
+        out[table] = {
+            "columns": columns,
+            "pk": found.get_pk_constraint(table),
+            "fks": sorted(repr(sorted(fk.items())) for fk in found.get_foreign_keys(table)),
+            "indexes": sorted(repr(sorted(ix.items())) for ix in found.get_indexes(table)),
+            "unique": sorted(repr(sorted(u.items())) for u in found.get_unique_constraints(table)),
+            "checks": sorted(repr(sorted(c.items())) for c in found.get_check_constraints(table)),
+        }
+    return out
+
+
+def test_a_fresh_schema_is_the_migrated_schema(tmp_path: Any, empty_db_url: str) -> None:
+    """ensure_schema builds an empty database from the tables and stamps it: the same schema
+    as every migration run in turn (only the columns' order differs, which no query sees)."""
+    from storage.engine import SCHEMA_HEAD, ensure_schema
+
+    fresh = make_engine(empty_db_url)
+    ensure_schema(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    if fresh.dialect.name == "sqlite":
+        migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        migrate(migrated)
+        assert _schema(fresh) == _schema(migrated)
+        migrated.dispose()
+    else:
+        from storage.scratch import scratch_schema
+        from tests.conftest import POSTGRES
+
+        with scratch_schema(POSTGRES) as url:
+            assert url is not None
+            migrated = make_engine(url)
+            migrate(migrated)
+            assert _schema(fresh) == _schema(migrated)
+            migrated.dispose()
+    ensure_schema(fresh)  # at the head: nothing to do
+    migrate(fresh)  # and Alembic agrees
+    fresh.dispose()
+
+
+def test_a_fresh_schema_stopped_halfway_is_migrated_next_time(sqlite_url: str) -> None:
+    """On SQLite the tables are created in the stamp's transaction: a stop before its commit
+    leaves only an empty version table, and the next start migrates from the beginning."""
+    from sqlalchemy import inspect
+
+    from storage import tables
+    from storage.engine import SCHEMA_HEAD, create_schema, ensure_schema
+
+    engine = make_engine(sqlite_url)
+
+    class Stopped(Exception):
+        pass
+
+    class Halfway(MetaData):
+        """Creates every table, then stops (as a kill before the commit would)."""
+
+        def create_all(self, bind: Any, *args: Any, **kwargs: Any) -> None:
+            tables.metadata.create_all(bind)
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        create_schema(engine, Halfway())
+    assert inspect(engine).get_table_names() == ["alembic_version"]
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert not create_schema(engine)  # not empty: left alone
     engine.dispose()

@@ -1,0 +1,141 @@
+"""The import's fast paths store what the plain ones did: rows, schema, the command's output."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection, func, insert, select
+
+from bot.core.journal_doc import parse_journal
+from storage import bulk_import
+from storage.bulk_import import _PlainRows
+from storage.tables import entries as E
+from storage.tables import new_user
+from storage.tables import notes as N
+from tests.conftest import migrated_engine
+from tests.test_export_import import NOW, export, sample_text
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ("id", "user_id", "entry_id", "parent_id", "position", "kind", "ordered", "paren",
+           "done", "text", "part", "source_key", "created_at")  # fmt: skip
+FLAGS = ("ordered", "paren", "done")
+
+NOTE = st.tuples(
+    st.booleans(),  # a child of the note before it
+    st.integers(-(2**31), 2**31),
+    st.sampled_from(["item", "block"]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.text(max_size=40),
+    st.one_of(st.none(), st.text(max_size=64)),
+)
+WHEN = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))]
+    ),
+)  # fmt: skip
+
+
+def _user_and_day(s: Connection) -> int:
+    s.execute(insert(N.metadata.tables["users"]).values(new_user(1, None, "", "UTC", None, NOW)))
+    s.execute(insert(E).values(user_id=1, kind="day", key="2021-04-08", created_at=NOW))
+    return int(s.execute(select(E.c.id)).scalar_one())
+
+
+def _stored(s: Connection) -> list[tuple[Any, ...]]:
+    """Each row's values as read back and the storage class SQLite gave each of them."""
+    columns = [N.c[name] for name in COLUMNS]
+    query = select(*columns, *(func.typeof(c) for c in columns)).order_by(N.c.id)
+    return [tuple(row) for row in s.execute(query)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(NOTE, max_size=30), WHEN)
+def test_plain_rows_store_what_sqlalchemy_stores(notes: list[Any], now: datetime) -> None:
+    """Tuples through _PlainRows and dicts through SQLAlchemy's executemany: the same rows,
+    the same values read back, the same SQLite storage classes."""
+    with tempfile.TemporaryDirectory() as folder:
+        stored = []
+        for way in ("plain", "sqlalchemy"):
+            engine = migrated_engine(f"sqlite:///{Path(folder) / way}.db")
+            with engine.begin() as s:
+                eid = _user_and_day(s)
+                dicts = [
+                    {"id": n + 1, "user_id": 1, "entry_id": eid,
+                     "parent_id": n if child and n else None, "position": pos, "kind": kind,
+                     "ordered": o, "paren": p, "done": d, "text": text, "part": 0,
+                     "source_key": None if key is None else f"{n}{key}", "created_at": now}
+                    for n, (child, pos, kind, o, p, d, text, key) in enumerate(notes)
+                ]  # fmt: skip
+                if way == "sqlalchemy":
+                    if dicts:
+                        s.execute(insert(N), dicts)
+                else:
+                    rows = _PlainRows(
+                        s, N, COLUMNS, {"user_id": 1, "part": 0, "created_at": now}, FLAGS
+                    )
+                    flags = [rows.lookup(name, (False, True)) for name in FLAGS]
+                    fixed = rows.fixed
+                    rows.insert(
+                        [
+                            tuple(
+                                fixed[c] if c in fixed
+                                else flags[FLAGS.index(c)][v] if c in FLAGS
+                                else v
+                                for c, v in ((c, row[c]) for c in COLUMNS)
+                            )
+                            for row in dicts
+                        ]
+                    )  # fmt: skip
+                stored.append(_stored(s))
+            engine.dispose()
+        assert stored[0] == stored[1]
+
+
+def test_plain_rows_refuse_what_they_cannot_store_as_given(tmp_path: Path) -> None:
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'j.db'}")
+    with engine.begin() as s:
+        with pytest.raises(ValueError, match="created_at needs processing"):
+            _PlainRows(s, N, COLUMNS, {"user_id": 1, "part": 0}, FLAGS)
+        with pytest.raises(ValueError, match="done needs processing"):
+            _PlainRows(s, N, COLUMNS, {"user_id": 1, "part": 0, "created_at": NOW}, FLAGS[:2])
+        with pytest.raises(ValueError, match="in that order"):  # not the table's order
+            _PlainRows(s, N, COLUMNS[::-1], {}, ())
+        with pytest.raises(ValueError, match="in that order"):  # `kind` has a default
+            _PlainRows(s, N, ("id", "text"), {}, ())
+    engine.dispose()
+
+
+def test_rizhilu_import_in_its_own_process(tmp_path: Path) -> None:
+    """The command as a person runs it (one thread: it forks itself for the bounded parse
+    and the store): the same journal as an import in this process, in a private file, in
+    a schema made without Alembic."""
+    src = tmp_path / "sample.md"
+    src.write_text(sample_text(), encoding="utf-8")
+    db = tmp_path / "new" / "j.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "import", str(src),
+         "--user", "1"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "imported 59 days (59 new)" in done.stdout and "line 193" in done.stdout
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    here = migrated_engine(f"sqlite:///{tmp_path / 'here.db'}")
+    bulk_import.import_journal(here, 1, parse_journal(sample_text()), NOW, "UTC")
+    there = migrated_engine(f"sqlite:///{db}")
+    assert export(there) == export(here)
+    here.dispose()
+    there.dispose()
