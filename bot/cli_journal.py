@@ -6,18 +6,19 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, get_args
+from typing import IO, TYPE_CHECKING, Any, get_args
 
 from bot import texts
-from bot.blog_git import publish
 from bot.cli import CliError, Failure, examples
 from bot.cli_db import journal_user, open_database
 from bot.core.clock import SystemClock
 from bot.core.days import parse_date
 from bot.core.export import Format, Order, Split
 from bot.core.notes import MAX_DEPTH
-from bot.exporting import ExportError, ExportRequest, ExportResult, write_export
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the export code loads when a command runs: `rizhilu run` never needs it
+    from bot.exporting import ExportResult
 
 
 def _date_arg(text: str) -> date:
@@ -91,6 +92,8 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.blog_git import publish
+    from bot.exporting import ExportError, ExportRequest, write_export
     from storage.engine import ensure_schema
 
     if args.git and (args.out == "-" or args.split != "none" or args.format == "obsidian"):

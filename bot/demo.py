@@ -16,12 +16,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.cli import CliError, examples
-from bot.emulator import FakeBotAPI
 from bot.settings import Settings, SettingsError, load_settings
-from bot.terminal import Transcript
+
+if TYPE_CHECKING:  # the emulator and the terminal load when the demo runs, not with the CLI
+    from bot.emulator import FakeBotAPI
 
 USER = 1001
 SAMPLE = Path(__file__).parent / "data" / "journal-sample.md"
@@ -215,6 +216,8 @@ class Chat:
     def __init__(self, api: FakeBotAPI, files: Path, *, interactive: bool, color: bool) -> None:
         self.api = api
         self.interactive = interactive
+        from bot.terminal import Transcript
+
         self.mine: list[dict[str, Any]] = []  # the user's messages; [N] is mine[N - 1]
         self.transcript = Transcript(files, color, self.number_of)
         self.sent = 0  # updates pushed
@@ -377,6 +380,7 @@ async def _keep_showing(chat: Chat) -> None:
 
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.emulator import FakeBotAPI
     from bot.logs import setup_logging
     from storage.engine import DatabaseUnavailable
 

@@ -25,6 +25,7 @@ async def today(bot: Any, fake: FakeBotAPI) -> str:
 
 async def test_conversation(fake: FakeBotAPI, start_bot: Any) -> None:
     bot = await start_bot()
+    await bot.until(lambda: bool(fake.calls_to("setMyCommands")))  # sent beside the first poll
     commands = fake.calls_to("setMyCommands")[0].params["commands"]
     assert {"today", "day", "undo", "tz", "settings", "help"} <= {c["command"] for c in commands}
     fake.command(USER, "/start")
@@ -40,6 +41,19 @@ async def test_conversation(fake: FakeBotAPI, start_bot: Any) -> None:
     assert shown.endswith("* Read the **ScanNet** paper\n  * the label mapping is off")
     reaction = fake.calls_to("setMessageReaction")[0].params
     assert reaction["reaction"] == [{"type": "emoji", "emoji": "✍"}]
+
+
+async def test_the_command_menu_neither_holds_nor_stops_capture(
+    fake: FakeBotAPI, start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("setMyCommands", 500, "Internal Server Error")
+    fake.send(USER, "written before the bot started")
+    bot = await start_bot()
+    await bot.reacted(1)
+    await bot.until(lambda: "could not set the command menu" in caplog.text)
+    assert len(fake.calls_to("setMyCommands")) == 1  # a warning; the bot goes on capturing
+    fake.send(USER, "and after")
+    await bot.reacted(2)
 
 
 async def test_edit_changes_the_bullet_not_adds_one(fake: FakeBotAPI, start_bot: Any) -> None:

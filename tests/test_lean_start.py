@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from bot.emulator import FakeBotAPI
 from storage.engine import open_database
+from tests.conftest import USER
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# what `rizhilu run` must not load to start and take notes: settings' pydantic, migrations,
+# the export, site and git code, the file parser, the heatmap's plotting, metrics, the demo
+HEAVY = (
+    "pydantic",
+    "pydantic_settings",
+    "alembic",
+    "matplotlib",
+    "prometheus_client",
+    "bot.worker",
+    "bot.exporting",
+    "bot.export_media",
+    "bot.site",
+    "bot.blog_git",
+    "bot.emulator",
+    "bot.terminal",
+    "storage.bulk_export",
+    "storage.bulk_import",
+)
 
 
 def loaded_after(code: str) -> set[str]:
@@ -30,7 +53,47 @@ def test_the_bot_imports_no_migration_import_or_export_code(tmp_path: Path) -> N
         "import bot.cli, bot.telegram.runner\n"
         f"from storage.engine import open_database\nopen_database({url!r}).dispose()"
     )
-    for heavy in ("alembic", "matplotlib", "bot.worker", "prometheus_client"):
+    for heavy in HEAVY:
+        assert heavy not in loaded, heavy
+
+
+def test_a_running_bot_has_loaded_none_of_it_after_its_first_note(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    open_database(url).dispose()  # a journal at the newest schema, as on every restart
+    listing = tmp_path / "modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(listing)!r}, 'w').write(' '.join(sys.modules)))\n"
+        "from bot.cli import main\n"
+        f"sys.exit(main(['--env-file', {str(tmp_path / 'absent.env')!r}, 'run']))"
+    )
+    fake = FakeBotAPI().start()
+    try:
+        fake.send(USER, "the first note")
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+            "DATABASE_URL": url,
+            "ALLOWED_USER_IDS": str(USER),
+            "POLL_TIMEOUT": "1",
+            "MEDIA_DIR": str(tmp_path / "media"),
+        }
+        bot = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            fake.wait_for(lambda: bool(fake.calls_to("setMessageReaction")), 60, "the first ack")
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            _, err = bot.communicate(timeout=60)
+    finally:
+        fake.stop()
+    assert bot.returncode == 0, err
+    loaded = set(listing.read_text().split())
+    assert "bot.telegram.runner" in loaded and "bot.core.capture" in loaded
+    for heavy in (*HEAVY, "dotenv"):  # no settings file: nothing to parse it with
         assert heavy not in loaded, heavy
 
 

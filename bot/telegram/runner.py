@@ -12,7 +12,6 @@ from bot.core.clock import Clock
 from bot.logs import redact
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
-from bot.telegram.autoexport import schedule_autoexport
 from bot.telegram.backups import schedule_backups
 from bot.telegram.intake import Intake
 from bot.telegram.ops import Health, OpsServers, flood_waits
@@ -126,14 +125,19 @@ async def run_bot(
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+    menu: asyncio.Task[None] | None = None
     try:
-        await app.initialize()
-        await post_init(app)  # run_polling would call it; we drive the Application ourselves
+        await app.initialize()  # getMe: a wrong token stops here
+        # the "/" menu goes out beside the first poll (run_polling would await it first)
+        menu = asyncio.create_task(post_init(app), name="command-menu")
         await app.start()
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
         await rebuild(app, svc)  # what fell due while the bot was down goes out in the background
-        schedule_autoexport(app, svc)
+        if settings.export_path:  # the export and git code only when EXPORT_PATH asks for it
+            from bot.telegram.autoexport import schedule_autoexport
+
+            schedule_autoexport(app, svc)
         schedule_backups(app, svc)
         log.info("rizhilu is running (%s intake)", settings.intake)
         health = Health(engine, clock, app, intake if own_intake else None)
@@ -169,6 +173,9 @@ async def run_bot(
     finally:
         # before the app stops: reminders still queued are left to the catch-up after the
         # restart (the backlog would hold the stop at 30 sends/s), the few being sent finish
+        if menu is not None:
+            menu.cancel()  # nothing if it is done
+            await asyncio.wait({menu})
         dropped = await svc.due.close(STOP_GRACE)
         if dropped:
             log.info("%d queued reminders/digests left for the catch-up after restart", dropped)

@@ -6,6 +6,7 @@ import logging
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import CommandHandler, filters
@@ -14,16 +15,11 @@ from bot import texts
 from bot.core.export import Format, Order, Split
 from bot.core.notes import MAX_DEPTH
 from bot.core.periods import parse_period
-from bot.exporting import (
-    ExportRequest,
-    ExportResult,
-    FrontMatterUnreadable,
-    NoJournal,
-    write_export,
-    zip_folder,
-)
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import App, Context, db
+
+if TYPE_CHECKING:  # the export code is imported at the first /export, not at start
+    from bot.exporting import ExportRequest
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +46,8 @@ def parse_request(user_id: int, words: list[str]) -> tuple[ExportRequest, str]:
 
     Returns the request and the period's label for the file name; BadPeriod otherwise.
     """
+    from bot.exporting import ExportRequest
+
     fmt: Format = "jekyll"
     split: Split = "none"
     order: Order = "newest"
@@ -93,6 +91,14 @@ MEDIA_FOLDER = "media"
 
 
 async def export(update: Update, context: Context) -> None:
+    from bot.exporting import (
+        ExportResult,
+        FrontMatterUnreadable,
+        NoJournal,
+        write_export,
+        zip_folder,
+    )
+
     message, svc, user = await sender(update, context)
     try:
         request, label = parse_request(user.id, list(context.args or []))
