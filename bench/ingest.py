@@ -7,7 +7,9 @@ other on the same machine. The bare bot is python-telegram-bot's stock updater a
 handler that awaits set_reaction: no database, nothing else. rizhilu runs as `rizhilu run`
 with default settings (rate limit, inbox intake) on a fresh SQLite file, and on a fresh
 PostgreSQL schema when RIZHILU_TEST_POSTGRES_URL answers. Once a bot polls, every note is
-queued at once; a note's ack latency runs from then to its setMessageReaction call.
+queued at once; a note's ack latency runs from then to its setMessageReaction call. CPU is
+the bot process's CPU time per note during the burst (Linux), and its event loop's share:
+on a busy machine the rate moves with the neighbours' load, the CPU per note much less.
 """
 
 from __future__ import annotations
@@ -40,6 +42,22 @@ class Result:
     notes_per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float | None  # the bot process's CPU time per note during the burst
+    loop_ms: float | None  # of which its main thread's (the event loop's)
+
+
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """A process's user + system CPU time so far, and its main thread's (Linux; else None)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    try:
+        return read(Path(f"/proc/{pid}/stat")), read(Path(f"/proc/{pid}/task/{pid}/stat"))
+    except OSError:
+        return None
 
 
 def bare_bot() -> None:
@@ -67,8 +85,8 @@ def bare_command() -> list[str]:
 
 def rizhilu_command(profile: str | None = None) -> list[str]:
     run = ["-m", "bot.cli", "--env-file", os.devnull, "run"]
-    if profile:  # the event loop's thread only: database calls run in to_thread workers
-        return [sys.executable, "-m", "cProfile", "-o", profile, *run]
+    if profile:  # every thread: database calls run in to_thread workers
+        return [sys.executable, str(ROOT / "bench" / "profile_threads.py"), profile, *run]
     return [sys.executable, *run]
 
 
@@ -94,6 +112,7 @@ def burst(name: str, cmd: list[str], notes: int, users: int, url: str) -> Result
     try:
         fake.wait_for(lambda: fake.polls > 0, 60, f"{name} to poll")
         time.sleep(0.5)  # let start-up work (jobs, first long poll) settle
+        cpu_before = cpu_seconds(bot.pid)
         queued: dict[tuple[int, int], float] = {}
         for i in range(notes):
             user = FIRST_USER + i % users
@@ -109,6 +128,7 @@ def burst(name: str, cmd: list[str], notes: int, users: int, url: str) -> Result
             ]
 
         fake.wait_for(lambda: len(acked()) >= notes, 900, f"{name}'s {notes} reactions")
+        cpu_after = cpu_seconds(bot.pid)
     finally:
         stop(bot, name)
         fake.stop()
@@ -120,7 +140,11 @@ def burst(name: str, cmd: list[str], notes: int, users: int, url: str) -> Result
     latencies = sorted((at - queued[key]) * 1000 for key, at in first.items())
     elapsed = max(first.values()) - start
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return Result(name, notes / elapsed, statistics.median(latencies), p99)
+    cpu = loop = None
+    if cpu_before is not None and cpu_after is not None:
+        cpu = (cpu_after[0] - cpu_before[0]) * 1000 / notes
+        loop = (cpu_after[1] - cpu_before[1]) * 1000 / notes
+    return Result(name, notes / elapsed, statistics.median(latencies), p99, cpu, loop)
 
 
 @contextmanager
@@ -140,7 +164,12 @@ def show(result: Result, bare: Result) -> None:
     print(
         f"{result.name:<20} {result.notes_per_second:8.0f} notes/s  "
         f"ack p50 {result.p50_ms:7.0f} ms  p99 {result.p99_ms:7.0f} ms  "
-        f"({result.notes_per_second / bare.notes_per_second:.0%} of the bare bot's rate)"
+        + (
+            f"CPU {result.cpu_ms:4.2f} ms/note ({result.loop_ms:4.2f} in the event loop)  "
+            if result.cpu_ms is not None and result.loop_ms is not None
+            else ""
+        )
+        + f"({result.notes_per_second / bare.notes_per_second:.0%} of the bare bot's rate)"
     )
 
 
