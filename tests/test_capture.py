@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.core.capture import (
     MAX_DOWNLOAD,
     Capture,
@@ -14,9 +17,11 @@ from bot.core.capture import (
     Prefs,
     Refusal,
     media_path,
+    parsed_notes,
+    plain_notes,
     plan,
 )
-from bot.core.entities import Entity
+from bot.core.entities import FORMATTING, Entity
 from bot.core.notes import NoteDraft
 
 PREFS = Prefs(timezone="Europe/Berlin", day_starts_at=time(4, 0), media_url="media/")
@@ -142,3 +147,57 @@ def test_image_documents_keep_a_safe_extension() -> None:
     assert media_path(replace(doc, unique_id="///"), day) == "2026/11/image.png"
     # a MIME subtype with nothing usable in it: ".img", not a file name ending in a bare dot
     assert media_path(replace(doc, file_name=None, mime_type="image/+++"), day) == "2026/11/idx.img"
+
+
+# what plain_notes() lets through, and the marks and words around it that it must not
+WORD = st.text("aZé中ж٣²7✍😀", min_size=1, max_size=6)
+MARKS = st.text(" ,.;:?!'\"()/%$@=+#-—–…‘’“”«»，。！？：；（）、\ufe0f", max_size=2)
+PLAIN = st.tuples(WORD, MARKS).map("".join)
+HOSTILE = st.sampled_from(list("\t\u00a0\u200b\u2028\r\x00_*`~[]<>&|\\{}•")) | st.sampled_from(
+    ["www.example.com", "https://x.org/a", "a@b.co", "1.", "2)", "10.5", "&amp;", "---", "==="]
+)
+TEXTS = st.lists(st.one_of(*[PLAIN] * 10, st.just("\n"), HOSTILE), max_size=8).map("".join)
+OTHER_ENTITIES = st.builds(
+    Entity,
+    st.sampled_from(["hashtag", "mention", "bot_command", "phone_number", "cashtag", "email"]),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+STYLES = st.builds(
+    Entity, st.sampled_from(sorted(FORMATTING)), st.integers(0, 40), st.integers(1, 9)
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(TEXTS, st.lists(st.one_of(OTHER_ENTITIES, OTHER_ENTITIES, STYLES), max_size=2))
+def test_plain_notes_are_the_parsed_notes(text: str, entities: list[Entity]) -> None:
+    """The fast path for plain words gives exactly what markdown-it's path gives (or passes)."""
+    fast = plain_notes(text, entities)
+    if fast is not None:
+        assert fast == parsed_notes(text, entities)
+
+
+@given(st.text("aZé中٣7😀", min_size=1), st.text("aZé中٣7 ,.:?'()-😀"))
+def test_words_and_common_marks_take_the_plain_path(first: str, rest: str) -> None:
+    text = (first + rest).rstrip()
+    if not text.split(" ", 1)[0].rstrip(".)").isdigit():  # not a list's `1.`
+        assert plain_notes(text) == parsed_notes(text) == [NoteDraft(text)]
+
+
+def test_marks_that_markdown_reads_take_the_parsed_path() -> None:
+    for text in [
+        "a *b*",
+        "a_b_",
+        "`x`",
+        "a [b](c)",
+        "1. item",
+        "- item",
+        "a\n\nb",
+        "# h",
+        "a ~~b~~",
+    ]:
+        assert plain_notes(text) is None
+    assert plain_notes("note 00001 from 7001") == [NoteDraft("note 00001 from 7001")]
+    assert plain_notes("bold", [Entity("bold", 0, 4)]) is None
+    assert plain_notes("#tag here", [Entity("hashtag", 0, 4)]) is None  # a line's first '#'
+    assert plain_notes("see #tag", [Entity("hashtag", 4, 4)]) == [NoteDraft("see #tag")]

@@ -10,7 +10,7 @@ from typing import Literal
 from bot import texts
 from bot.core.blocks import markdown_to_drafts
 from bot.core.days import journal_day, zone
-from bot.core.entities import MAX_STYLED_TEXT, Entity, to_markdown
+from bot.core.entities import FORMATTING, MAX_STYLED_LINE, MAX_STYLED_TEXT, Entity, to_markdown
 from bot.core.kinds import (
     MAX_DOWNLOAD,
     SNIFF_BYTES,
@@ -27,6 +27,7 @@ from bot.core.kinds import (
     thumbnail_path,
 )
 from bot.core.notes import NoteDraft
+from bot.core.sanitize import neutralize
 
 __all__ = ["MAX_DOWNLOAD", "SNIFF_BYTES", "image_extension"]  # the media adapter's imports
 
@@ -81,6 +82,32 @@ def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteD
 
     A message that starts with a list gives one bullet per top-level item.
     """
+    return plain_notes(text, entities) or parsed_notes(text, entities)
+
+
+# A line markdown-it reads as its own words and nothing else: it starts with a letter, a digit
+# or an emoji (a digit not as a list's `1.` or `1)`), does not end in a space, and holds no
+# mark that could open an inline construct (escapes, code, emphasis, strikethrough, links,
+# images, HTML, entities, tables) or a block. test_plain_notes_are_the_parsed_notes holds it
+# to the parsing path.
+_WORD = r"[^\W_]|[\u2600-\u27bf\U0001f000-\U0001faff]"
+_MARK = r"[ ,.;:?!'\"()/%$@=+#\-—–…‘’“”«»，。！？：；（）、\ufe0f]"
+_PLAIN_LINE = re.compile(rf"(?!\d+[.)](?: |$))(?:{_WORD})(?:{_WORD}|{_MARK})*(?<! )")
+
+
+def plain_notes(text: str, entities: list[Entity] | None = None) -> list[NoteDraft] | None:
+    """A message of plain words (no styles, no markdown marks, no blank line): its one note,
+    as parsed_notes() gives it but without markdown-it's two parses; None for any other."""
+    if len(text) > MAX_STYLED_LINE or any(e.type in FORMATTING for e in entities or ()):
+        return None
+    if not all(_PLAIN_LINE.fullmatch(line) for line in text.split("\n")):
+        return None
+    return [NoteDraft(text=neutralize(text))]
+
+
+def parsed_notes(text: str, entities: list[Entity] | None = None) -> list[NoteDraft]:
+    """message_notes() by the full path: the entities rendered as markdown, checked by a
+    parse, then read into notes by markdown-it."""
     md = to_markdown(text, entities or [], lists=True)
     if not md.strip():
         return []
