@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,7 +60,7 @@ def _key(*parts: str) -> str:
     return hashlib.sha1("\x00".join(parts).encode(), usedforsecurity=False).hexdigest()[:32]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     key: str
     parent_key: str | None
@@ -73,19 +74,26 @@ def _flatten(source: str, entry_key: str, notes: list[NoteDraft], first: int = 0
     """Every note with a stable key: same file → same keys, so a second import adds nothing.
 
     Keys come from where the file wrote a note (`source`), not where it is stored, so a day
-    imported under a corrected date is the same notes, not new ones.
+    imported under a corrected date is the same notes, not new ones. A key is
+    _key(source, parent key or "", kind, text, nth same note among its siblings), hashed
+    here without the call (100,000 notes).
     """
     rows: list[_Row] = []
+    sha1 = hashlib.sha1
 
     def walk(items: list[NoteDraft], parent: str | None, depth: int) -> None:
         seen: dict[tuple[str, str], int] = {}
+        prefix = f"{source}\x00{parent or ''}\x00"
         for pos, note in enumerate(items):
-            nth = seen.get((note.kind, note.text), 0)
-            seen[(note.kind, note.text)] = nth + 1
-            key = _key(source, parent or "", note.kind, note.text, str(nth))
+            same = (note.kind, note.text)
+            nth = seen.get(same, 0)
+            seen[same] = nth + 1
+            text = f"{prefix}{note.kind}\x00{note.text}\x00{nth}"
+            key = sha1(text.encode(), usedforsecurity=False).hexdigest()[:32]
             position = pos + (first if parent is None else 0)
             rows.append(_Row(key, parent, entry_key, depth, position, note))
-            walk(note.children, key, depth + 1)
+            if note.children:
+                walk(note.children, key, depth + 1)
 
     walk(notes, None, 0)
     return rows
@@ -121,6 +129,21 @@ def import_journal(
         return _import(engine, user_id, parsed, now, timezone, dry_run, progress, batch)
 
 
+@contextmanager
+def _big_cache(s: Connection) -> Iterator[None]:
+    """On SQLite, a page cache that holds an import's work: with the default 2 MiB a big
+    insert writes pages out and reads them back mid-transaction (100,000 notes: 0.1 s of CPU
+    more). The connection is closed afterwards, not pooled with that cache."""
+    if s.dialect.name != "sqlite":
+        yield
+        return
+    s.exec_driver_sql("PRAGMA cache_size = -65536")  # in KiB
+    try:
+        yield
+    finally:
+        s.invalidate()
+
+
 def _import(
     engine: Engine,
     user_id: int,
@@ -151,7 +174,7 @@ def _import(
                            end_date=day.days.end, title=None, level=2, position=0))  # fmt: skip
         rows.extend(_flatten(day.source.key, key, day.notes, tops.get(key, 0)))
         tops[key] = tops.get(key, 0) + len(day.notes)
-    with engine.connect() as s:  # left without commit(): rolled back
+    with engine.connect() as s, _big_cache(s):  # left without commit(): rolled back
         existing_entries = dict(
             s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()
         )
@@ -255,38 +278,39 @@ def _insert_notes(
     size = batch or _CHUNK
     total = len(new_rows)
     if s.dialect.name == "sqlite":
-        store = _PlainRows(
-            s, N,
-            ("id", "user_id", "entry_id", "parent_id", "position", "kind", "ordered", "paren",
-             "done", "text", "part", "source_key", "created_at"),
-            {"user_id": user_id, "part": 0, "created_at": now},
-            looked_up=("ordered", "paren", "done"),
-        )  # fmt: skip
-        uid, part, created = (store.fixed[n] for n in ("user_id", "part", "created_at"))
-        is_ordered, is_paren, is_done = (
-            store.lookup(n, (False, True)) for n in ("ordered", "paren", "done")
-        )
-        for start in range(0, total, size):
-            if batch and start:  # the write lock again, before max(id)
-                s.execute(update(U).where(U.c.id == user_id).values(updated_at=now))
-            next_id = int(s.execute(select(func.max(N.c.id))).scalar() or 0) + 1
-            values: list[tuple[object, ...]] = []
-            for r in new_rows[start : start + size]:  # in file order: parents first
-                ids[r.key] = next_id
-                eid = entries[r.entry_key]
-                d = r.draft
-                values.append((
-                    next_id, uid, eid, ids[r.parent_key] if r.parent_key else None,
-                    r.position + (offsets.get(eid, 0) if r.parent_key is None else 0),
-                    d.kind, is_ordered[d.ordered], is_paren[d.paren], is_done[d.done], d.text, part,
-                    r.key, created,
-                ))  # fmt: skip
-                next_id += 1
-            store.insert(values)
-            if batch:
-                s.commit()
-            if progress:
-                progress(min(start + size, total), total)
+        with _indexes_after(s, total, batch is None):
+            store = _PlainRows(
+                s, N,
+                ("id", "user_id", "entry_id", "parent_id", "position", "kind", "ordered", "paren",
+                 "done", "text", "part", "source_key", "created_at"),
+                {"user_id": user_id, "part": 0, "created_at": now},
+                looked_up=("ordered", "paren", "done"),
+            )  # fmt: skip
+            uid, part, created = (store.fixed[n] for n in ("user_id", "part", "created_at"))
+            is_ordered, is_paren, is_done = (
+                store.lookup(n, (False, True)) for n in ("ordered", "paren", "done")
+            )
+            for start in range(0, total, size):
+                if batch and start:  # the write lock again, before max(id)
+                    s.execute(update(U).where(U.c.id == user_id).values(updated_at=now))
+                next_id = int(s.execute(select(func.max(N.c.id))).scalar() or 0) + 1
+                values: list[tuple[object, ...]] = []
+                for r in new_rows[start : start + size]:  # in file order: parents first
+                    ids[r.key] = next_id
+                    eid = entries[r.entry_key]
+                    d = r.draft
+                    values.append((
+                        next_id, uid, eid, ids[r.parent_key] if r.parent_key else None,
+                        r.position + (offsets.get(eid, 0) if r.parent_key is None else 0),
+                        d.kind, is_ordered[d.ordered], is_paren[d.paren], is_done[d.done],
+                        d.text, part, r.key, created,
+                    ))  # fmt: skip
+                    next_id += 1
+                store.insert(values)
+                if batch:
+                    s.commit()
+                if progress:
+                    progress(min(start + size, total), total)
         return
     done = 0
     depth = 0
@@ -305,6 +329,30 @@ def _insert_notes(
             if progress:
                 progress(done, total)
         depth += 1
+
+
+_REBUILD_AT = 10_000  # new notes from which an empty notes table's indexes are built after
+
+
+@contextmanager
+def _indexes_after(s: Connection, total: int, whole: bool) -> Iterator[None]:
+    """Into an empty notes table in one transaction (`whole`), its secondary indexes built
+    once after the rows, not row by row (100,000 notes: about 0.1 s of CPU less). They are
+    dropped and made again inside the import's transaction: SQLite's DDL is transactional,
+    so other connections see the old table or the new one, indexed, never one without."""
+    rebuild = (
+        whole
+        and total >= _REBUILD_AT
+        and bool(getattr(s.connection.dbapi_connection, "in_transaction", False))
+        and s.execute(select(N.c.id).limit(1)).first() is None
+    )
+    if rebuild:
+        for index in N.indexes:
+            index.drop(s)
+    yield
+    if rebuild:
+        for index in N.indexes:
+            index.create(s)
 
 
 class _PlainRows:

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select
 
 from bot.core.journal_doc import parse_journal
+from bot.core.notes import NoteDraft
 from storage import bulk_import
 from storage.bulk_import import _PlainRows
 from storage.tables import entries as E
@@ -139,3 +140,89 @@ def test_rizhilu_import_in_its_own_process(tmp_path: Path) -> None:
     assert export(there) == export(here)
     here.dispose()
     there.dispose()
+
+
+DRAFT = st.recursive(
+    st.builds(
+        NoteDraft,
+        text=st.sampled_from(["a", "b", "日知录", ""]),
+        kind=st.sampled_from(["item", "block"]),
+    ),
+    lambda kids: st.builds(
+        NoteDraft, text=st.sampled_from(["a", "b"]), children=st.lists(kids, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DRAFT, max_size=6), st.sampled_from(["2021-04-08", "s:TODO"]), st.integers(0, 3))
+def test_flatten_gives_the_keys_it_always_gave(
+    notes: list[NoteDraft], source: str, first: int
+) -> None:
+    """A note's key is _key(source, parent's key, kind, text, nth such sibling): a second
+    import of the same file finds every note by it, so the faster hashing must not move it."""
+    expected: list[tuple[str, str | None, int, int]] = []
+
+    def walk(items: list[NoteDraft], parent: str | None, depth: int) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for pos, note in enumerate(items):
+            nth = seen.get((note.kind, note.text), 0)
+            seen[(note.kind, note.text)] = nth + 1
+            key = bulk_import._key(source, parent or "", note.kind, note.text, str(nth))
+            expected.append((key, parent, depth, pos + (first if parent is None else 0)))
+            walk(note.children, key, depth + 1)
+
+    walk(notes, None, 0)
+    rows = bulk_import._flatten(source, "entry", notes, first)
+    assert [(r.key, r.parent_key, r.depth, r.position) for r in rows] == expected
+
+
+def _big_journal(days: int, per_day: int) -> str:
+    lines = ["# 日知录", ""]
+    for day in range(days, 0, -1):
+        lines += [f"## 2021-3-{day}", ""]
+        lines += [("  " if n % 3 else "") + f"* note {day} {n}" for n in range(per_day)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_a_big_import_into_an_empty_journal_builds_its_indexes_after(tmp_path: Path) -> None:
+    """From _REBUILD_AT notes the notes' indexes are dropped and made again in the import's
+    transaction: afterwards they are all there; an import that fails halfway leaves the
+    table as it was, indexes and all."""
+    from tests.test_migrations import _schema
+
+    parsed = parse_journal(_big_journal(12, bulk_import._REBUILD_AT // 10))
+    assert parsed.note_count > bulk_import._REBUILD_AT
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'j.db'}")
+    schema = _schema(engine)
+
+    class Stopped(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        bulk_import.import_journal(engine, 1, parsed, NOW, "UTC", progress=stop)
+    assert _schema(engine) == schema
+    with engine.connect() as s:
+        assert s.execute(select(func.count()).select_from(N)).scalar() == 0
+    said: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: said.append(a[2]))
+    report = bulk_import.import_journal(engine, 1, parsed, NOW, "UTC")
+    assert report.new_notes == parsed.note_count
+    assert sum(sql.strip().startswith(("DROP INDEX", "CREATE INDEX")) for sql in said) == 6
+    assert _schema(engine) == schema
+    with engine.connect() as s:
+        assert s.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        used = s.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM notes WHERE entry_id = 1 AND parent_id IS NULL"
+        ).all()
+        assert "ix_notes_entry_parent_position" in str(used)
+    again = migrated_engine(f"sqlite:///{tmp_path / 'again.db'}")
+    bulk_import.import_journal(again, 1, parsed, NOW, "UTC", batch=1000)  # commits per batch
+    assert export(again) == export(engine)
+    engine.dispose()
+    again.dispose()
