@@ -9,12 +9,13 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
 from storage.engine import upsert_insert
 from storage.models import InboxUpdate
+from storage.tables import inbox
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,14 @@ def digest(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# built once (the IN list an expanding parameter): every group commit runs it
+_MARK_DONE = update(inbox).where(inbox.c.id.in_(bindparam("rows", expanding=True)))
+
+
 def mark_done(s: Session, row_ids: list[int], now: datetime) -> None:
     """Mark inbox rows processed inside an open transaction (a note's, or the inbox's own)."""
     if row_ids:
-        s.execute(update(InboxUpdate).where(InboxUpdate.id.in_(row_ids)).values(done_at=now))
+        s.execute(_MARK_DONE, {"rows": row_ids, "done_at": now})
 
 
 class Inbox:
@@ -76,14 +81,16 @@ class Inbox:
         ]
         with self._sessions.begin() as s:
             ins = upsert_insert(s.get_bind().dialect.name)
+            # one statement for the batch, given the rows as parameters (an executemany that
+            # SQLAlchemy sends as multi-row INSERTs): compiled once and cached, where rows in
+            # .values() made a new 500-parameter statement to compile for every batch
             stmt = (
-                ins(InboxUpdate)
-                .values(rows)
+                ins(inbox)
                 .on_conflict_do_nothing(index_elements=["update_id", "digest"])
-                .returning(InboxUpdate.id, InboxUpdate.update_id)
+                .returning(inbox.c.id, inbox.c.update_id)
             )
-            # RETURNING, not rowcount: an ORM-session INSERT reports rowcount -1 on PostgreSQL
-            new = s.execute(stmt).all()
+            # RETURNING, not rowcount: an INSERT reports rowcount -1 on PostgreSQL
+            new = s.execute(stmt, rows).all()
             if new:
                 reused = s.execute(
                     select(InboxUpdate.update_id)
