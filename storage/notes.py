@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +17,7 @@ from bot.core.notes import NoteDraft
 from storage.engine import is_transient
 from storage.inbox import mark_done
 from storage.models import Action, Entry, Note
+from storage.tables import entries, notes
 
 StoreStatus = Literal["stored", "duplicate", "updated", "created", "stale", "missing", "empty"]
 
@@ -50,6 +51,29 @@ class NewMessage:
     drafts: list[NoteDraft]
     reply_to: int | None = None
     album: str | None = None
+
+
+# The group commit's statements, built once: its IN lists are expanding parameters, so
+# each group's statement is this one, not a new one for SQLAlchemy to key and look up.
+_EXISTING = select(notes.c.chat_id, notes.c.message_id, notes.c.id).where(
+    notes.c.part == 0,
+    tuple_(notes.c.chat_id, notes.c.message_id).in_(bindparam("refs", expanding=True)),
+)
+_DAYS = select(entries.c.user_id, entries.c.key, entries.c.id, entries.c.start_date).where(
+    tuple_(entries.c.user_id, entries.c.key).in_(bindparam("keys", expanding=True))
+)
+_TOPS = (
+    select(notes.c.entry_id, func.max(notes.c.position))
+    .where(notes.c.entry_id.in_(bindparam("entries", expanding=True)), notes.c.parent_id.is_(None))
+    .group_by(notes.c.entry_id)
+)
+# matched back by (chat, message, part), which is unique: rows may come back in any order
+_INSERT_NOTES = insert(notes).returning(
+    notes.c.id, notes.c.chat_id, notes.c.message_id, notes.c.part
+)
+_INSERT_DAYS = insert(entries).returning(
+    entries.c.user_id, entries.c.key, entries.c.id, entries.c.start_date
+)
 
 
 class Notes:
@@ -241,59 +265,55 @@ class Notes:
         self, s: Session, messages: list[NewMessage], now: datetime
     ) -> list[Stored | Exception] | None:
         """A group of plain new messages (no reply, no album, each once) in a few statements
-        for the whole group instead of a few per note; None when the group is not that."""
+        for the whole group instead of a few per note; None when the group is not that.
+
+        Core statements on the tables, not ORM objects: a multi-row INSERT … RETURNING per
+        tree level whose rows are matched back by (chat, message, part), which is unique,
+        so the database may return them in any order (asking SQLAlchemy for the parameters'
+        order made it insert one row per statement on SQLite).
+        """
         if any(m.reply_to is not None or m.album is not None or not m.drafts for m in messages):
             return None
         refs = [(m.ref.chat_id, m.ref.message_id) for m in messages]
         if len(set(refs)) < len(refs):
             return None
-        found = s.execute(
-            select(Note.chat_id, Note.message_id, Note.id).where(
-                Note.part == 0, tuple_(Note.chat_id, Note.message_id).in_(refs)
-            )
-        ).all()
+        found = s.execute(_EXISTING, {"refs": refs}).all()
         existing = {(chat, message): note_id for chat, message, note_id in found}
         new = [m for m in messages if (m.ref.chat_id, m.ref.message_id) not in existing]
-        entries = self._entries_for(s, {(m.ref.user_id, DayRange.single(m.day)) for m in new}, now)
+        days = self._days_for(s, {(m.ref.user_id, DayRange.single(m.day)) for m in new}, now)
         tops: dict[int, int] = {}
-        if entries:
+        if days:
             tops = {
                 entry_id: top
                 for entry_id, top in s.execute(
-                    select(Note.entry_id, func.max(Note.position))
-                    .where(
-                        Note.entry_id.in_([e.id for e in entries.values()]),
-                        Note.parent_id.is_(None),
-                    )
-                    .group_by(Note.entry_id)
+                    _TOPS, {"entries": [entry_id for entry_id, _ in days.values()]}
                 ).all()
                 if top is not None
             }
         following = {entry_id: top + 1 for entry_id, top in tops.items()}
         # the notes level by level (a level's ids are their children's parent_id)
         level: list[tuple[dict[str, Any], NoteDraft]] = []
-        firsts: list[int] = []  # each new message's first note, as an index into level 0
         for m in new:
-            entry = entries[(m.ref.user_id, DayRange.single(m.day).key)]
-            start = following.get(entry.id, 0)
-            following[entry.id] = start + len(m.drafts)
-            firsts.append(len(level))
+            entry_id, _ = days[(m.ref.user_id, DayRange.single(m.day).key)]
+            start = following.get(entry_id, 0)
+            following[entry_id] = start + len(m.drafts)
             part = 0
             for i, draft in enumerate(m.drafts):
-                level.append((_row(m.ref, (entry.id, None, start + i), draft, part, now), draft))
+                level.append((_row(m.ref, (entry_id, None, start + i), draft, part, now), draft))
                 part += _size(draft)
-        root_ids: list[int] = []
+        roots: dict[tuple[int, int], int] = {}  # each new message's first note
         while level:
-            ids = list(
-                s.scalars(
-                    insert(Note).returning(Note.id, sort_by_parameter_order=True),
-                    [row for row, _ in level],
+            ids = {
+                (chat, message, part): note_id
+                for note_id, chat, message, part in s.execute(
+                    _INSERT_NOTES, [row for row, _ in level]
                 )
-            )
-            if not root_ids:
-                root_ids = [ids[i] for i in firsts]
+            }
             below: list[tuple[dict[str, Any], NoteDraft]] = []
-            for (row, draft), note_id in zip(level, ids, strict=True):
+            for row, draft in level:
+                note_id = ids[(row["chat_id"], row["message_id"], row["part"])]
+                if row["part"] == 0:
+                    roots[(row["chat_id"], row["message_id"])] = note_id
                 part = row["part"] + 1
                 ref = MessageRef(row["user_id"], row["chat_id"], row["message_id"], row["sent_at"])
                 for i, child in enumerate(draft.children):
@@ -305,35 +325,45 @@ class Notes:
         stored = {
             (m.ref.chat_id, m.ref.message_id): Stored(
                 "stored",
-                day=entries[(m.ref.user_id, DayRange.single(m.day).key)].start_date,
-                note_id=note_id,
+                day=days[(m.ref.user_id, DayRange.single(m.day).key)][1],
+                note_id=roots[(m.ref.chat_id, m.ref.message_id)],
             )
-            for m, note_id in zip(new, root_ids, strict=True)
+            for m in new
         }
         return [stored.get(ref) or Stored("duplicate", note_id=existing[ref]) for ref in refs]
 
     @staticmethod
-    def _entries_for(
+    def _days_for(
         s: Session, wanted: set[tuple[int, DayRange]], now: datetime
-    ) -> dict[tuple[int, str], Entry]:
-        """The day entries of a group of notes, made where missing (one query, one insert)."""
+    ) -> dict[tuple[int, str], tuple[int, date | None]]:
+        """The day entries of a group of notes, (id, start date) by (user, key), made where
+        missing (one query, one insert)."""
         if not wanted:
             return {}
         keys = sorted({(user_id, days.key) for user_id, days in wanted})
-        entries = {
-            (e.user_id, e.key): e
-            for e in s.scalars(select(Entry).where(tuple_(Entry.user_id, Entry.key).in_(keys)))
-        }
-        missing = {(u, d.key): d for u, d in wanted if (u, d.key) not in entries}
-        for (user_id, key), days in sorted(missing.items(), key=lambda item: item[0]):
-            entries[(user_id, key)] = Entry(
-                user_id=user_id, kind="day", key=key, start_date=days.start,
-                end_date=days.end, level=2, position=0, created_at=now,
-            )  # fmt: skip
-            s.add(entries[(user_id, key)])
+        found = s.execute(_DAYS, {"keys": keys}).all()
+        days = {(user_id, key): (entry_id, start) for user_id, key, entry_id, start in found}
+        missing = {(u, d.key): d for u, d in wanted if (u, d.key) not in days}
         if missing:
-            s.flush()  # a concurrent writer that made one first: IntegrityError, one at a time
-        return entries
+            # a concurrent writer that made one first: IntegrityError, one at a time
+            made = s.execute(
+                _INSERT_DAYS,
+                [
+                    {
+                        "user_id": user_id,
+                        "kind": "day",
+                        "key": key,
+                        "start_date": d.start,
+                        "end_date": d.end,
+                        "level": 2,
+                        "position": 0,
+                        "created_at": now,
+                    }
+                    for (user_id, key), d in sorted(missing.items(), key=lambda item: item[0])
+                ],
+            ).all()
+            days.update({(u, key): (entry_id, start) for u, key, entry_id, start in made})
+        return days
 
     def _add(self, s: Session, new: NewMessage, now: datetime) -> Stored:
         """One message's notes, inside an open transaction."""

@@ -9,6 +9,7 @@ import copy
 import json
 import random
 import threading
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -21,7 +22,7 @@ from bot.telegram.groupcommit import IN_HAND, InboxMark, NoteWriter
 from bot.telegram.lanes import Lanes
 from storage.engine import session_factory
 from storage.inbox import Inbox
-from storage.models import InboxUpdate, Note
+from storage.models import Entry, InboxUpdate, Note
 from storage.notes import MessageRef, NewMessage, Notes
 from storage.users import Users
 from tests.conftest import USER, migrated_engine
@@ -132,9 +133,10 @@ def journal(db_url: str) -> tuple[Any, Any]:
     return engine, sessions
 
 
-def new_message(message_id: int, text: str) -> NewMessage:
+def new_message(message_id: int, text: str, days_ago: int = 0) -> NewMessage:
     at = SystemClock().now()
-    return NewMessage(MessageRef(USER, USER, message_id, at), at.date(), message_notes(text))
+    day = at.date() - timedelta(days=days_ago)
+    return NewMessage(MessageRef(USER, USER, message_id, at), day, message_notes(text))
 
 
 class HeldNotes(Notes):
@@ -229,18 +231,54 @@ def test_a_group_is_stored_as_one_message_at_a_time_would_be(tmp_path: Any, db_u
                for m in messages]  # fmt: skip
     together = Notes(grouped[1], SystemClock()).add_many(messages)
     assert [r.status for r in together] == [r.status for r in singles]  # type: ignore[union-attr]
+    assert tree(grouped[0]) == tree(one_by_one[0])
+    for engine, _ in (one_by_one, grouped):
+        engine.dispose()
+
+
+def tree(engine: Any) -> list[Any]:
+    """Every note with its place: text, position, part, kind, day and parent (as its message
+    and part), in message order."""
     columns = (Note.text, Note.position, Note.part, Note.kind, Note.done, Note.message_id)
+    parent = aliased(Note)
+    with engine.connect() as c:
+        rows = c.execute(
+            select(*columns, Entry.key, parent.message_id, parent.part)
+            .join(Entry, Note.entry_id == Entry.id)
+            .outerjoin(parent, Note.parent_id == parent.id)
+            .order_by(Note.message_id, Note.part)
+        ).all()
+    return [tuple(row) for row in rows]
 
-    def tree(engine: Any) -> list[Any]:
-        parent = aliased(Note)
-        with engine.connect() as c:
-            rows = c.execute(
-                select(*columns, parent.message_id, parent.part)
-                .outerjoin(parent, Note.parent_id == parent.id)
-                .order_by(Note.message_id, Note.part)
-            ).all()
-        return [tuple(row) for row in rows]
 
+def test_a_group_without_repeats_is_one_insert_a_level_and_the_same_notes(
+    tmp_path: Any, db_url: str
+) -> None:
+    """The group's fast path (no message twice in the group): the notes one message at a time
+    would store, on two days, with a redelivery of a message an earlier commit stored, in
+    one INSERT per level of the notes' trees."""
+    texts = ["plain", "- a\n- b\n  - b1\n    - b2\n  - b3\n- c", "[ ] a todo", "two\n\nparagraphs"]
+    earlier = [new_message(n + 1, texts[n % len(texts)]) for n in range(3)]
+    messages = [new_message(n + 1, texts[n % len(texts)], days_ago=n % 2) for n in range(2, 14)]
+    one_by_one, grouped = journal(f"sqlite:///{tmp_path / 'one.db'}"), journal(db_url)
+    for m in earlier:
+        Notes(one_by_one[1], SystemClock()).add_message(m.ref, m.day, m.drafts)
+    Notes(grouped[1], SystemClock()).add_many(earlier)
+    singles = [Notes(one_by_one[1], SystemClock()).add_message(m.ref, m.day, m.drafts)
+               for m in messages]  # fmt: skip
+    inserts: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO NOTES"):
+            inserts.append(statement)
+
+    event.listen(grouped[0], "before_cursor_execute", count)
+    together = Notes(grouped[1], SystemClock()).add_many(messages)
+    event.remove(grouped[0], "before_cursor_execute", count)
+    assert [r.status for r in together] == [r.status for r in singles]  # type: ignore[union-attr]
+    assert [r.status for r in together][:1] == ["duplicate"]  # type: ignore[union-attr]
+    assert [r.note_id is not None for r in together] == [True] * len(messages)  # type: ignore[union-attr]
+    assert len(inserts) == 3  # the deepest tree has three levels (b2 under b1 under b)
     assert tree(grouped[0]) == tree(one_by_one[0])
     for engine, _ in (one_by_one, grouped):
         engine.dispose()
