@@ -15,8 +15,10 @@ from tests.conftest import USER
 ROOT = Path(__file__).resolve().parents[1]
 
 # what `rizhilu run` must not load to start and take notes: settings' pydantic, migrations,
-# the export, site and git code, the file parser, the heatmap's plotting, metrics, the demo
+# the export, site and git code, the file parser, the heatmap's plotting, metrics, the demo,
+# and markdown-it until a note has markdown to read (a note of plain words never does)
 HEAVY = (
+    "markdown_it",
     "pydantic",
     "pydantic_settings",
     "alembic",

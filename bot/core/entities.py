@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from markdown_it.token import Token
-
 from bot.core.mdparser import clean_text, in_fences, parser
+
+if TYPE_CHECKING:  # markdown-it loads at the first note that needs parsing, not at start
+    from markdown_it.token import Token
 
 FORMATTING = {"bold", "italic", "strikethrough", "code", "pre", "text_link", "text_mention", "url"}
 _STYLE = {"bold": "strong", "italic": "em", "strikethrough": "s", "code": "code", "pre": "code"}
