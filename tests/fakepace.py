@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 
 class FakePace:
@@ -28,3 +29,21 @@ class FakePace:
             self._now += max(0.0, seconds)
             self.slept.append(seconds)
         await asyncio.sleep(0)
+
+
+class QuickPace:
+    """Real time, `speed` times faster: each sleep is that much shorter and the monotonic
+    clock runs that much faster, so a paced schedule keeps its order and its shape.
+
+    For a test that needs sends to go on for a while (something else must happen meanwhile)
+    but not for the seconds the real pace would take.
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+
+    def monotonic(self) -> float:
+        return time.monotonic() * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)

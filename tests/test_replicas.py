@@ -39,18 +39,21 @@ class Replicas:
         self.ports: list[int] = []
         self.next_update = 1
 
-    def start(self) -> int:
-        port = free_port()
-        env = cli_env(
-            self.fake, self.tmp_path, self.db_url,
-            ALLOWED_USER_IDS=",".join(map(str, CHATS)), WEBHOOK_URL="https://j.example/hook",
-            WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET,
-        )  # fmt: skip
+    def start(self, count: int) -> list[int]:
+        """Start `count` replicas side by side; their indexes, once each set its webhook."""
         before = len(self.fake.calls_to("setWebhook"))
-        self.procs.append(rizhilu(self.tmp_path, env, "run"))
-        self.ports.append(port)
-        self.fake.wait_for(lambda: len(self.fake.calls_to("setWebhook")) > before, 60, "start")
-        return len(self.procs) - 1
+        for _ in range(count):
+            port = free_port()
+            env = cli_env(
+                self.fake, self.tmp_path, self.db_url,
+                ALLOWED_USER_IDS=",".join(map(str, CHATS)), WEBHOOK_URL="https://j.example/hook",
+                WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port), WEBHOOK_SECRET=SECRET,
+            )  # fmt: skip
+            self.procs.append(rizhilu(self.tmp_path, env, "run"))
+            self.ports.append(port)
+        started = lambda: len(self.fake.calls_to("setWebhook")) >= before + count  # noqa: E731
+        self.fake.wait_for(started, 60, "start")
+        return list(range(len(self.procs) - count, len(self.procs)))
 
     def deliver(self, replica: int, update: dict[str, Any]) -> None:
         """POST one update to a replica, as Telegram would (200 = stored)."""
@@ -118,8 +121,7 @@ def journal_state(db_url: str) -> tuple[int, int, dict[int, str]]:
 def test_two_replicas_handle_each_update_once_and_each_chat_in_order(
     fake: FakeBotAPI, replicas: Replicas, pg_url: str
 ) -> None:
-    replicas.start()
-    replicas.start()
+    replicas.start(2)
     talks = {chat: conversation(fake, chat) for chat in CHATS}
     # interleaved chats, and each chat's updates alternate between the two replicas
     for step in range(4):
@@ -138,8 +140,7 @@ def test_two_replicas_handle_each_update_once_and_each_chat_in_order(
 def test_a_replica_killed_mid_batch_loses_nothing(
     fake: FakeBotAPI, replicas: Replicas, pg_url: str
 ) -> None:
-    doomed = replicas.start()
-    survivor = replicas.start()
+    doomed, survivor = replicas.start(2)
     talks = {chat: conversation(fake, chat) for chat in CHATS}
     for step in range(4):
         for chat in CHATS:
