@@ -52,6 +52,63 @@ def pytest_configure(config: pytest.Config) -> None:
         tempfile.tempdir = shm
 
 
+# The tests that take longest (seconds of wall each, mostly waiting on processes, sockets and
+# the database), longest first. They start first: scripts/check hands tests out in collection
+# order to whichever process is free (xdist's loadgroup), so none is left running alone at
+# the end while the other processes have nothing to do. Everything else keeps its order.
+LONG_FIRST = (
+    "test_e2e_reminders.py::test_the_catch_up_at_start_does_not_hold_capture",
+    "test_replicas.py::test_two_replicas_handle_each_update_once_and_each_chat_in_order",
+    "test_replicas.py::test_a_replica_killed_mid_batch_loses_nothing",
+    "test_markdown.py::test_render_then_parse_gives_the_same_tree",
+    "test_journal_shortcut.py::test_shortcut_reads_what_markdown_it_reads",
+    "test_export_import.py::test_any_journal_exports_and_imports_back",
+    "test_intake.py::test_run_command_stops_cleanly_and_never_logs_the_token",
+    "test_site_browser.py::",
+    "test_e2e_reminders.py::test_stop_with_a_big_backlog_is_prompt_and_the_restart_sends_the_rest_once",
+    "test_fuzz_parsing.py::test_a_megabyte_of_journal_is_handled_or_refused",
+    "test_fuzz_parsing.py::test_repeated_markdown_up_to_a_megabyte",
+    "test_e2e_capture.py::test_a_429_on_a_reaction_is_retried_and_set_once",
+    "test_intake.py::test_an_outage_is_one_log_line_then_one_when_it_is_over",
+    "test_deep_nesting.py::test_a_deep_reply_chain_exports_auto_exports_and_shows_in_today",
+    "test_e2e_import.py::test_a_big_import_shows_its_progress",
+    "test_hostile_export.py::test_a_jekyll_site_builds_and_publishes_nothing_live",
+    "test_run_safety.py::test_run_keeps_the_webhook_secret_out_of_the_log_and_its_files_private",
+    "test_demo.py::test_a_piped_session_shows_the_day_with_the_note",
+    "test_intake.py::test_a_database_outage_keeps_the_note_for_later",
+    "test_media_retry.py::test_a_download_that_never_works_is_set_aside_and_said_so",
+    "test_lanes.py::test_many_chats_interleaved_each_in_arrival_order",
+    "test_view.py::test_any_day_is_well_formed_html_with_every_word",
+    "test_health.py::test_health_and_metrics_in_polling_mode",
+    "test_e2e_import.py::test_import_a_journal_file",
+    "test_e2e_export.py::test_cli_and_bot_export_the_same_bytes",
+    "test_fuzz_parsing.py::test_known_killers_are_handled",
+    "test_entities.py::test_no_formatting_appears_that_was_not_asked_for",
+    "test_export_media.py::test_a_jekyll_site_built_from_the_export_shows_its_images",
+    "test_lean_start.py::",
+    "test_lookback_store.py::test_tags_are_counted_from_live_notes",
+    "test_e2e_capture.py::test_long_day_is_split_or_sent_as_file",
+    "test_media_retry.py::test_the_stock_intake_keeps_the_caption_and_says_the_photo_is_missing",
+    "test_intake.py::test_an_inbox_refusing_writes_is_told_once_and_logged_once",
+    "test_e2e_search.py::test_search_finds_notes_across_days",
+    "test_e2e_lookback.py::test_stats_with_a_heatmap",
+    "test_blog_git.py::test_a_rejected_push_keeps_the_commit_and_tells_the_owner_once",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The LONG_FIRST tests first, in that order (a stable sort: the rest keep theirs)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        for n, prefix in enumerate(LONG_FIRST):
+            if name.startswith(prefix) and (prefix.endswith("::") or name == prefix):
+                return n
+        return len(LONG_FIRST)
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(autouse=True)
 def _umask() -> Iterator[None]:
     """`rizhilu` commands run in-process make the umask private: the next test gets it back."""
