@@ -15,12 +15,13 @@ from dataclasses import dataclass
 class Run:
     seconds: float
     peak_kb: int
+    cpu: float = 0.0  # user + system seconds, the process's children it waited for included
 
 
 def run_process(
     cmd: Sequence[str], env: dict[str, str] | None = None, stdout: int | None = None
 ) -> Run:
-    """Run a command to completion; wall time and its peak resident set size."""
+    """Run a command to completion; wall time, peak resident set size and CPU time."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env=env, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -31,12 +32,20 @@ def run_process(
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
-    return Run(elapsed, usage.ru_maxrss)
+    return Run(elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 
 
 def median_run(cmd: Sequence[str], repeat: int, env: dict[str, str] | None = None) -> Run:
-    runs = [run_process(cmd, env) for _ in range(repeat)]
-    return Run(statistics.median(r.seconds for r in runs), max(r.peak_kb for r in runs))
+    return median_of([run_process(cmd, env) for _ in range(repeat)])
+
+
+def median_of(runs: Sequence[Run]) -> Run:
+    """The median wall and CPU time of the runs, and the largest peak RSS."""
+    return Run(
+        statistics.median(r.seconds for r in runs),
+        max(r.peak_kb for r in runs),
+        statistics.median(r.cpu for r in runs),
+    )
 
 
 def stop(bot: subprocess.Popen[bytes], name: str, patience: float = 120) -> None:

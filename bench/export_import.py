@@ -2,11 +2,13 @@
 
     python bench/export_import.py [--notes 100000] [--repeat 5] [--no-jrnl]
 
-Generates a 10-year journal in the sample's style, imports it into a fresh SQLite
-database (`rizhilu import`), exports it (`rizhilu export`) several times and reports the
-median wall time and peak RSS of the whole process. jrnl (from PyPI) is installed into a
-throw-away virtualenv and runs `--export markdown` on the same entries in the same run.
-Also times the import of the real sample journal.
+Generates a 10-year journal in the sample's style, imports it into new SQLite journals
+(`rizhilu import`, --repeat times), exports it (`rizhilu export`) several times and reports
+the median wall time, CPU time (user + system, its worker child included) and peak RSS of
+the whole process, beside what every command costs before its work (python, the command
+line, the settings). jrnl (from PyPI) is installed into a throw-away virtualenv and runs
+`--export markdown` on the same entries in the same run. Also times the import of the real
+sample journal.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Run, median_run, run_process
+from bench.common import Run, median_of, median_run, run_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "fixtures" / "journal-sample.md"
@@ -114,7 +115,7 @@ def install_jrnl(folder: Path) -> Path | None:
 
 
 def fmt(run: Run) -> str:
-    return f"{run.seconds:.3f} s, peak RSS {run.peak_kb / 1024:.0f} MB"
+    return f"{run.seconds:.3f} s (CPU {run.cpu:.2f} s), peak RSS {run.peak_kb / 1024:.0f} MB"
 
 
 def main() -> int:
@@ -150,7 +151,7 @@ def main() -> int:
         for n in range(1, args.repeat):  # each into a new journal, as the first
             fresh = {**env, "DATABASE_URL": f"sqlite:///{folder / f'j{n}.db'}"}
             imports.append(run_process([*rizhilu, "import", str(src), "--user", "1"], fresh))
-        imp = Run(statistics.median(r.seconds for r in imports), max(r.peak_kb for r in imports))
+        imp = median_of(imports)
         print(
             f"rizhilu import into a new journal (whole process: parse + store, median of "
             f"{args.repeat}): {fmt(imp)} (target <= 2 s)"
