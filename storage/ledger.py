@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
 from storage.engine import upsert_insert
 from storage.models import Sent
+from storage.tables import sent as SENT
 
 # "sent" from the claim on; the others say why a claimed message did not (surely) go out
 SentStatus = Literal["sent", "skipped", "done", "blocked", "unknown", "failed"]
+Key = tuple[int, date, str]  # (user, local day, kind): one ledger row
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row to claim: a (user, day, kind) and what it reads once claimed."""
+
+    user_id: int
+    day: date
+    kind: str
+    status: SentStatus = "sent"
+
+    @property
+    def key(self) -> Key:
+        return (self.user_id, self.day, self.kind)
 
 
 class Ledger:
@@ -39,6 +57,53 @@ class Ledger:
                 .returning(Sent.user_id)
             ).first()
             return inserted is not None
+
+    def claim_many(self, claims: Sequence[Claim]) -> set[Key]:
+        """The keys this caller won, each won by exactly one caller (as claim()), in one
+        short transaction and one INSERT for the whole batch: a fan-out takes SQLite's
+        write lock once per batch, not once per message. A key listed twice is claimed once.
+        """
+        first: dict[Key, Claim] = {}
+        # in key order: two claimers inserting overlapping batches on PostgreSQL then wait
+        # for each other in one direction, never in a circle (a deadlock)
+        for c in sorted(claims, key=lambda c: c.key):
+            first.setdefault(c.key, c)
+        if not first:
+            return set()
+        at = self._clock.now()
+        rows = [
+            dict(user_id=u, day=d, kind=k, status=c.status, at=at) for (u, d, k), c in first.items()
+        ]
+        with self._sessions.begin() as s:
+            ins = upsert_insert(s.get_bind().dialect.name)
+            won = s.execute(
+                ins(SENT)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(SENT.c.user_id, SENT.c.day, SENT.c.kind)
+            ).all()
+        return {(user_id, day, kind) for user_id, day, kind in won}
+
+    def present(self, keys: Iterable[Key]) -> set[Key]:
+        """Which of the keys have a row (of any status), in one read."""
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        with self._sessions() as s:
+            found = s.execute(
+                select(SENT.c.user_id, SENT.c.day, SENT.c.kind).where(
+                    tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(wanted)
+                )
+            ).all()
+        return {(user_id, day, kind) for user_id, day, kind in found}
+
+    def release_many(self, keys: Iterable[Key]) -> None:
+        """Give several claims back in one transaction (their sends surely did not go out)."""
+        gone = list(set(keys))
+        if not gone:
+            return
+        with self._sessions.begin() as s:
+            s.execute(delete(SENT).where(tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(gone)))
 
     def mark(
         self, user_id: int, day: date, kind: str, status: SentStatus, message_id: int | None = None

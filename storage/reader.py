@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.days import DayRange
@@ -54,6 +55,23 @@ class Reader:
                 )
                 or 0
             )
+
+    def notes_on_many(self, days: Iterable[tuple[int, date]]) -> dict[tuple[int, date], int]:
+        """notes_on for several (user, day) pairs in one read; a day without notes is absent."""
+        wanted = {(user_id, day.isoformat()): (user_id, day) for user_id, day in days}
+        if not wanted:
+            return {}
+        with self._sessions() as s:
+            rows = s.execute(
+                select(Entry.user_id, Entry.key, func.count())
+                .select_from(Note)
+                .join(Entry, Entry.id == Note.entry_id)
+                .where(
+                    tuple_(Entry.user_id, Entry.key).in_(list(wanted)), Note.deleted_at.is_(None)
+                )
+                .group_by(Entry.user_id, Entry.key)
+            ).all()
+        return {wanted[(user_id, key)]: int(count) for user_id, key, count in rows}
 
     def days_between(self, user_id: int, start: date, end: date) -> dict[date, list[NoteDraft]]:
         """Note trees of the days (and ranges) that start between start and end."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,6 +115,15 @@ class Users:
         with self._sessions() as s:
             user = s.get(User, user_id)
             return _info(user) if user else None
+
+    def get_many(self, user_ids: Iterable[int]) -> list[UserInfo]:
+        """The users among user_ids that exist, in one read (in id order)."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return []
+        with self._sessions() as s:
+            found = s.scalars(select(User).where(User.id.in_(wanted)).order_by(User.id))
+            return [_info(u) for u in found]
 
     def all(self) -> list[UserInfo]:
         with self._sessions() as s:

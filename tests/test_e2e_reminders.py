@@ -17,8 +17,18 @@ from PIL import Image
 
 from bot import texts
 from bot.core.clock import FixedClock
+from bot.core.reminders import reminder_text
 from bot.emulator import FakeBotAPI
-from bot.telegram.scheduling import _check, check_reminder, schedule_user
+from bot.telegram.scheduling import (
+    _check,
+    _prepare_reminders,
+    buttons,
+    check_reminder,
+    deliver,
+    remind_batch,
+    schedule_user,
+)
+from bot.telegram.services import Batched, db
 from tests.conftest import USER, away
 from tests.fakepace import QuickPace
 
@@ -69,6 +79,22 @@ async def evening(start_bot: Any, fake: FakeBotAPI, text: str = "hello") -> tupl
     fake.send(USER, text, date=stamp(clock))
     await bot.reacted(1)
     return clock, bot
+
+
+async def due_crowd(
+    start_bot: Any, count: int, **overrides: Any
+) -> tuple[Any, FixedClock, list[int], str]:
+    """A bot with `count` more users whose 21:30 reminder is due now (21:30:05); returns
+    the bot, its clock, those users and the ALLOWED_USER_IDS that lets them all in."""
+    people = list(range(USER + 1, USER + 1 + count))
+    allowed = ",".join(str(u) for u in [USER, *people])
+    clock = FixedClock(at(21, 0))
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed, **overrides)
+    svc = bot.exposed["services"]
+    for u in people:
+        svc.users.ensure(u, u, f"user {u}", "UTC", "21:30")
+    clock.set(at(21, 30, 5))
+    return bot, clock, people, allowed
 
 
 async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
@@ -199,7 +225,7 @@ async def test_skip_mode_stays_quiet_on_a_day_with_notes(fake: FakeBotAPI, start
 async def test_a_database_outage_at_reminder_time_retries(fake: FakeBotAPI, start_bot: Any) -> None:
     clock, bot = await evening(start_bot, fake)
     svc = bot.exposed["services"]
-    svc.users = away(svc.users, "get")
+    svc.users = away(svc.users, "get_many")  # the job reads its batch's users
     clock.set(at(21, 30, 5))
     await fire(bot, f"reminder:{USER}")
     jq = bot.exposed["app"].job_queue
@@ -242,14 +268,8 @@ async def test_stop_with_a_big_backlog_is_prompt_and_the_restart_sends_the_rest_
 ) -> None:
     """Stopping while 200 reminders wait in svc.due (paced at 30/s: 7 s of sends) leaves
     the waiting ones to the catch-up after the restart: each user gets exactly one."""
-    people = range(USER + 1, USER + 201)
-    allowed = ",".join(str(u) for u in [USER, *people])
-    clock = FixedClock(at(21, 0))
-    bot = await start_bot(clock=clock, allowed_user_ids=allowed, rate_limit=30)
+    bot, clock, people, allowed = await due_crowd(start_bot, 200, rate_limit=30)
     svc, app = bot.exposed["services"], bot.exposed["app"]
-    for u in people:
-        svc.users.ensure(u, u, f"user {u}", "UTC", "21:30")
-    clock.set(at(21, 30, 5))
     for u in people:  # as the jobs would queue them when they go off
         schedule_user(app, svc, svc.users.get(u))
         svc.due.put(lambda u=u: _check(app, svc, u, check_reminder))
@@ -285,3 +305,46 @@ async def test_the_catch_up_at_start_does_not_hold_capture(
     assert len(reminders(fake)) < len(people)  # before: every one was sent before the poll
     await bot.until(bot.exposed["services"].due.idle, 30)
     assert sorted(m["chat"]["id"] for m in reminders(fake)) == sorted(people)
+
+
+async def test_a_stop_mid_batch_gives_the_unsent_back_and_the_restart_sends_them_once(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    """Reminders go out a batch at a time (remind_batch claims each batch in one INSERT).
+    Stopping while 4 claimed batches wait for a slow pace (2 sends/s): what a batch had not
+    sent is given back in one transaction, and the restart sends each of those once."""
+    bot, clock, people, allowed = await due_crowd(start_bot, 60, rate_limit=2)
+    svc, app = bot.exposed["services"], bot.exposed["app"]
+    for u in people:  # as their jobs queue them when they go off
+        svc.due.put(Batched(remind_batch, (app, svc, u)))
+    await bot.until(lambda: len(reminders(fake)) >= 2)
+    day = at(0, 0).date()
+    claimed = sum(svc.ledger.status(u, day, "reminder") is not None for u in people)
+    assert claimed > len(reminders(fake))  # batches are claimed ahead of their sends
+    await asyncio.wait_for(bot.stop(), 20)
+    assert len(reminders(fake)) < claimed
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed)  # no pace: a quick catch-up
+    svc = bot.exposed["services"]
+    await bot.until(svc.due.idle)
+    assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
+    assert sorted(m["chat"]["id"] for m in reminders(fake)) == people  # each once
+
+
+async def test_a_crash_mid_batch_sends_nothing_twice(fake: FakeBotAPI, start_bot: Any) -> None:
+    """A process killed after claiming a batch and sending part of it gives nothing back:
+    after the restart, the batch's unsent reminders stay claimed ("sent": at most once, as
+    for a single claim), the sent ones are not sent again, and everyone else gets theirs."""
+    bot, clock, people, allowed = await due_crowd(start_bot, 20)
+    svc, app = bot.exposed["services"], bot.exposed["app"]
+    batch = await db(_prepare_reminders, svc, people[:10])
+    assert [n.user.id for n in batch] == people[:10]
+    for nudge in batch[:3]:
+        text, markup = reminder_text(nudge.notes), buttons(nudge.day)
+        await deliver(app, svc, nudge.user, nudge.day, "reminder", text, markup, claimed=True)
+    await bot.stop()  # as if killed here: the other 7 claims are not given back
+    bot = await start_bot(clock=clock, allowed_user_ids=allowed)
+    svc = bot.exposed["services"]
+    await bot.until(svc.due.idle)
+    day = at(0, 0).date()
+    assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
+    assert sorted(m["chat"]["id"] for m in reminders(fake)) == people[:3] + people[10:]

@@ -39,8 +39,9 @@ from bot.core.reminders import (
 )
 from bot.telegram.pictures import last_year_picture, user_counts
 from bot.telegram.ratelimit import SEND_STAGE
-from bot.telegram.services import KEY, App, Context, Services, db
+from bot.telegram.services import KEY, App, Batched, Context, Services, db
 from storage.engine import is_transient
+from storage.ledger import Claim
 from storage.users import UserInfo
 
 log = logging.getLogger(__name__)
@@ -145,13 +146,17 @@ async def rebuild(app: App, svc: Services) -> int:
     for user in users:
         if not svc.settings.allowed_user_ids.allows(user.id):
             continue
-        svc.due.put(partial(_catch_up_quietly, app, svc, user))
+        if user.reminder_time:  # the reminders a batch at a time, as when their jobs go off
+            svc.due.put(Batched(remind_batch, (app, svc, user.id)))
+        if user.snoozed_until is not None or user.digest_time:
+            svc.due.put(partial(_catch_up_quietly, app, svc, user))
         queued += 1
     return queued
 
 
 async def _catch_up_quietly(app: App, svc: Services, user: UserInfo) -> None:
-    await catch_up(app, svc, user)
+    for check in (check_snooze, check_digest):
+        await check(app, svc, user)
 
 
 async def catch_up(app: App, svc: Services, user: UserInfo) -> list[Outcome]:
@@ -238,6 +243,83 @@ async def check_reminder(app: App, svc: Services, user: UserInfo) -> Outcome | N
     return await deliver(
         app, svc, user, due.day, "reminder", reminder_text(count), buttons(due.day), claimed=True
     )
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A reminder claimed in the ledger: it must now be sent."""
+
+    user: UserInfo
+    day: date
+    notes: int  # on that day, for the wording
+
+
+async def remind_batch(items: list[tuple[App, Services, int]]) -> None:
+    """Reminders whose jobs went off (or were due at start), together: one database trip
+    reads what the decision needs and claims the due ones in one short transaction, then
+    they are sent one after another (the rate limiter paces them)."""
+    app, svc = items[0][0], items[0][1]
+    user_ids = [user_id for _, _, user_id in items]
+    try:
+        nudges = await db(_prepare_reminders, svc, user_ids)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("database unavailable for %d reminders (%s); retrying", len(items), exc)
+        for user_id in dict.fromkeys(user_ids):
+            _retry_soon(app, user_id)
+        return
+    for i, nudge in enumerate(nudges):
+        try:
+            await deliver(app, svc, nudge.user, nudge.day, "reminder", reminder_text(nudge.notes),
+                          buttons(nudge.day), claimed=True)  # fmt: skip
+        except asyncio.CancelledError:
+            # the bot is stopping: the rest of the batch is surely not sent (deliver saw
+            # to the one in hand), so the restart's catch-up may claim them again
+            rest = [(n.user.id, n.day, "reminder") for n in nudges[i + 1 :]]
+            await db(svc.ledger.release_many, rest)
+            raise
+        except Exception:  # one user's failure is logged; the batch goes on
+            log.exception("reminder for user %s failed", nudge.user.id)
+
+
+def _prepare_reminders(svc: Services, user_ids: list[int]) -> list[Nudge]:
+    """Blocking, one trip off the loop for a batch: which users' reminders are due now,
+    done for the day already, or to be skipped for having notes; then claim the rest.
+
+    A read of the users, one of the "done" rows, one of the day's note counts, and one
+    INSERT for the claims (the skipped ones are claimed as "skipped", like check_reminder).
+    """
+    now = svc.clock.now()
+    due: dict[int, tuple[UserInfo, date]] = {}
+    for user in svc.users.get_many(user_ids):
+        # a user with no chat claims nothing: the ledger never says "sent" for a message
+        # that was not
+        if user.blocked or not user.reminder_time or user.chat_id is None:
+            continue
+        when = due_daily(
+            parse_hhmm(user.reminder_time), zone(user.timezone), svc.settings.day_starts_at,
+            now, _grace(svc),
+        )  # fmt: skip
+        if when is not None:
+            due[user.id] = (user, when.day)
+    if not due:
+        return []
+    done = svc.ledger.present((uid, day, "done") for uid, (_, day) in due.items())
+    counts = svc.reader.notes_on_many((uid, day) for uid, (_, day) in due.items())
+    claims: list[Claim] = []
+    nudges: list[Nudge] = []
+    for uid, (user, day) in due.items():
+        if (uid, day, "done") in done:
+            continue
+        count = counts.get((uid, day), 0)
+        if should_skip(user.reminder_mode, count):
+            claims.append(Claim(uid, day, "reminder", "skipped"))
+        else:
+            claims.append(Claim(uid, day, "reminder"))
+            nudges.append(Nudge(user, day, count))
+    won = svc.ledger.claim_many(claims)
+    return [n for n in nudges if (n.user.id, n.day, "reminder") in won]
 
 
 def _prepare_nudge(
@@ -348,7 +430,10 @@ def _retry_soon(app: App, user_id: int) -> None:
 
 
 async def reminder_job(context: Context) -> None:
-    await _run(context, check_reminder)
+    """Queued to be taken with the reminders due beside it (remind_batch)."""
+    svc = context.application.bot_data[KEY]
+    assert isinstance(svc, Services) and context.job is not None
+    svc.due.put(Batched(remind_batch, (context.application, svc, _user_id(context.job.data))))
 
 
 async def snooze_job(context: Context) -> None:
