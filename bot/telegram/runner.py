@@ -9,6 +9,7 @@ import secrets
 import signal
 
 from bot.core.clock import Clock
+from bot.core.gcpause import freeze_long_lived, gc_paused, thaw
 from bot.logs import redact
 from bot.settings import Settings
 from bot.telegram.app import ALLOWED_UPDATES, build_application, post_init
@@ -133,7 +134,9 @@ async def run_bot(
         await app.start()
         if expose is not None:  # tests reach the scheduler through this
             expose.update(app=app, services=svc)
-        await rebuild(app, svc)  # what fell due while the bot was down goes out in the background
+        with gc_paused():  # 10,000 users' jobs: the collector walked the growing heap again
+            await rebuild(app, svc)  # what fell due while the bot was down goes out later
+        freeze_long_lived()
         if settings.export_path:  # the export and git code only when EXPORT_PATH asks for it
             from bot.telegram.autoexport import schedule_autoexport
 
@@ -188,4 +191,5 @@ async def run_bot(
                 loop.remove_signal_handler(sig)
         engine.dispose()
         held.close()
+        thaw()
         log.info("rizhilu stopped")
