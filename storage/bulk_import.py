@@ -133,8 +133,9 @@ def import_journal(
 def _big_cache(s: Connection) -> Iterator[None]:
     """On SQLite, a page cache that holds an import's work: with the default 2 MiB a big
     insert writes pages out and reads them back mid-transaction (100,000 notes: 0.1 s of CPU
-    more). The connection is closed afterwards, not pooled with that cache."""
-    if s.dialect.name != "sqlite":
+    more). The connection is closed afterwards, not pooled with that cache (so not for an
+    in-memory database, which would go with it)."""
+    if s.dialect.name != "sqlite" or s.engine.url.database in (None, "", ":memory:"):
         yield
         return
     s.exec_driver_sql("PRAGMA cache_size = -65536")  # in KiB

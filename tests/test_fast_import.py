@@ -226,3 +226,16 @@ def test_a_big_import_into_an_empty_journal_builds_its_indexes_after(tmp_path: P
     assert export(again) == export(engine)
     engine.dispose()
     again.dispose()
+
+
+def test_an_in_memory_journal_keeps_its_import() -> None:
+    """The import's connection with the big page cache is closed afterwards, except for an
+    in-memory database, whose one connection is the database."""
+    from storage.engine import ensure_schema, make_engine
+
+    engine = make_engine("sqlite://")
+    ensure_schema(engine)
+    report = bulk_import.import_journal(engine, 1, parse_journal(sample_text()), NOW, "UTC")
+    with engine.connect() as s:
+        assert s.execute(select(func.count()).select_from(N)).scalar() == report.new_notes > 500
+    engine.dispose()
