@@ -119,3 +119,23 @@ def test_a_journal_behind_the_newest_schema_is_still_migrated(tmp_path: Path) ->
     new = f"sqlite:///{tmp_path / 'new.db'}"
     loaded = loaded_after(f"from storage.engine import open_database\nopen_database({new!r})")
     assert "alembic" not in loaded and "sqlalchemy.orm" not in loaded
+
+
+def test_an_import_loads_neither_telegram_nor_alembic(tmp_path: Path) -> None:
+    """`rizhilu import` into a new journal, the command and its worker's job run in one
+    interpreter: no Telegram client, no Alembic (the schema comes from the tables), no ORM."""
+    from tests.test_export_import import sample_text
+
+    src = tmp_path / "journal.md"
+    src.write_text(sample_text(), encoding="utf-8")
+    env = f"import os\nos.environ['DATABASE_URL'] = {'sqlite:///' + str(tmp_path / 'a.db')!r}\n"
+    loaded = loaded_after(
+        env + "from bot.cli import main\n"
+        f"main(['--env-file', os.devnull, 'import', {str(src)!r}, '--user', '1'])\n"
+        "from datetime import UTC, datetime\nfrom bot.worker import ImportJob, _import_whole\n"
+        f"_import_whole(ImportJob(open({str(src)!r}).read(), False, "
+        f"{'sqlite:///' + str(tmp_path / 'b.db')!r}, 1, datetime.now(UTC), 'UTC', False))"
+    )
+    assert (tmp_path / "a.db").exists() and (tmp_path / "b.db").exists()
+    for heavy in ("telegram", "httpx", "alembic", "sqlalchemy.orm", "apscheduler"):
+        assert heavy not in loaded, heavy
