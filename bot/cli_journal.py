@@ -155,6 +155,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.cli_db import database_url
     from bot.worker import CLI_LIMITS, ImportJob, Refused, import_whole_file
+    from storage.engine import DatabaseUnavailable
 
     try:
         text = args.path.read_text(encoding="utf-8-sig")
@@ -185,6 +186,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             f"gave up reading {args.path}: it needed too much {exc.reason}"
             f" (limits: {CLI_LIMITS.seconds:.0f} s, {CLI_LIMITS.memory >> 20} MiB)"
         ) from None
+    except DatabaseUnavailable as exc:
+        raise CliError(f"cannot open the database {exc}", "unavailable") from None
     if drawn:
         print(file=sys.stderr)
     verb = "would import" if args.dry_run else "imported"

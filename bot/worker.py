@@ -245,15 +245,14 @@ def _import_whole(job: ImportJob) -> ImportReport:
     """The CLI's import: parse, then store the whole file in one transaction (all or none),
     the schema made or brought up to date first; progress told after each chunk."""
     from storage.bulk_import import import_journal
-    from storage.engine import ensure_schema, make_engine
+    from storage.engine import open_database
 
     if job.umask is not None:
         os.umask(job.umask)
     parsed = _parse((job.text, job.fix))
     tell("trusted")
-    engine = make_engine(job.database_url)
+    engine = open_database(job.database_url)  # DatabaseUnavailable: one line for the CLI
     try:
-        ensure_schema(engine)
         return import_journal(
             engine, job.user_id, parsed, job.now, job.timezone, dry_run=job.dry_run,
             progress=_told,

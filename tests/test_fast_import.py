@@ -239,3 +239,20 @@ def test_an_in_memory_journal_keeps_its_import() -> None:
     with engine.connect() as s:
         assert s.execute(select(func.count()).select_from(N)).scalar() == report.new_notes > 500
     engine.dispose()
+
+
+def test_an_import_into_a_database_it_cannot_open_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worker child opens the database; what it cannot open comes back as one line and
+    exit 1, as `rizhilu run` says it, not as the child's traceback."""
+    from tests.test_export_import import run_cli
+
+    src = tmp_path / "sample.md"
+    src.write_text(sample_text(), encoding="utf-8")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    assert (
+        run_cli(["import", str(src), "--user", "1"], monkeypatch, tmp_path / "a-file" / "j.db") == 1
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "error: cannot open the database SQLite " in err
