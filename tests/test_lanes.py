@@ -186,6 +186,35 @@ async def test_notes_arriving_during_a_commit_share_the_next_one(db_url: str) ->
     engine.dispose()
 
 
+async def test_an_inbox_write_waits_for_the_commit_under_way_not_for_the_next(
+    db_url: str,
+) -> None:
+    """The fetcher's inbox write takes its turn between group commits (NoteWriter.turn):
+    behind the commit under way, ahead of the notes that queued after it asked."""
+    engine, sessions = journal(db_url)
+    held = HeldNotes(Notes(sessions, SystemClock()))
+    inbox = Inbox(sessions, SystemClock())
+    writer = NoteWriter(lambda: held)
+    order: list[str] = []
+    event.listen(engine, "commit", lambda conn: order.append("commit"))
+
+    async def store() -> None:
+        async with writer.turn:  # as Intake.accept does
+            await asyncio.to_thread(inbox.store, [(1, USER, json.dumps({"update_id": 1}))])
+            order.append("stored")
+
+    first = asyncio.create_task(writer.add(new_message(1, "note 1")))
+    await asyncio.to_thread(held.reached.wait, 30)
+    storing = asyncio.create_task(store())
+    await asyncio.sleep(0)  # waiting for its turn
+    rest = [asyncio.create_task(writer.add(new_message(n, f"note {n}"))) for n in range(2, 5)]
+    held.go.set()
+    await asyncio.gather(first, storing, *rest)
+    assert order == ["commit", "commit", "stored", "commit"]  # notes, inbox, notes
+    assert held.groups == [1, 3]
+    engine.dispose()
+
+
 async def test_a_crash_before_the_group_commit_loses_nothing(
     fake: FakeBotAPI, start_bot: Any, db_url: str
 ) -> None:

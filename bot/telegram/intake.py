@@ -200,7 +200,11 @@ class Intake:
         cannot read is skipped later by the worker, instead of failing its whole batch.
         """
         rows = [(u["update_id"], chat_of(u), json.dumps(u, ensure_ascii=False)) for u in raw]
-        new = await db(self.inbox.store, rows)
+        svc = self._app.bot_data.get(KEY)
+        writer = svc.writer if isinstance(svc, Services) else None
+        # in turn with the group commits (see NoteWriter.turn)
+        async with writer.turn if writer is not None else contextlib.nullcontext():
+            new = await db(self.inbox.store, rows)
         self._wake.set()
         return new
 
