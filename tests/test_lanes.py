@@ -186,6 +186,29 @@ async def test_notes_arriving_during_a_commit_share_the_next_one(db_url: str) ->
     engine.dispose()
 
 
+async def test_a_commit_is_joined_by_the_next_notes_of_the_chats_it_released(
+    db_url: str,
+) -> None:
+    """A note queued during a commit does not go alone: the next notes of the chats that
+    commit released join it (else the lanes split into a group of one and one of the rest)."""
+    engine, sessions = journal(db_url)
+    held = HeldNotes(Notes(sessions, SystemClock()))
+    writer = NoteWriter(lambda: held)
+
+    async def chat(first: int, then: int) -> None:
+        await writer.add(new_message(first, f"note {first}"))
+        await writer.add(new_message(then, f"note {then}"))  # this chat's next note
+
+    one = asyncio.create_task(chat(1, 2))
+    await asyncio.to_thread(held.reached.wait, 30)
+    other = asyncio.create_task(writer.add(new_message(3, "note 3")))  # during the commit
+    await asyncio.sleep(0)
+    held.go.set()
+    await asyncio.gather(one, other)
+    assert held.groups == [1, 2]  # notes 3 and 2 together, not a commit each
+    engine.dispose()
+
+
 async def test_an_inbox_write_waits_for_the_commit_under_way_not_for_the_next(
     db_url: str,
 ) -> None:
