@@ -86,6 +86,9 @@ class FakeBotAPI:
         self.now: Callable[[], int] = lambda: int(time.time())
         # stamps each call: a test that paces the bot with a fake pace reads the same clock
         self.monotonic: Callable[[], float] = time.monotonic
+        # called (on the server's thread) when a poll comes and once a call's answer is on
+        # its way back: a test waiting for a call wakes then, instead of polling for it
+        self.watchers: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ server
 
@@ -404,6 +407,8 @@ class FakeBotAPI:
             else:
                 call = Call(method, params, self.monotonic())
                 self.calls.append(call)
+        if call is None:
+            self._notify()
         status, payload = self._error_body(500, "Internal Server Error: the emulator failed")
         try:
             status, payload = self._answer(method, params)
@@ -412,6 +417,12 @@ class FakeBotAPI:
                 call.result = payload.get("result")
                 call.done = True
         self._json(h, payload, status)
+        if call is not None:
+            self._notify()
+
+    def _notify(self) -> None:
+        for watcher in list(self.watchers):
+            watcher()
 
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """The HTTP status and body for one call."""

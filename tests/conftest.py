@@ -9,6 +9,7 @@ import functools
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -330,7 +331,9 @@ def repos(db_url: str, clock: FixedClock) -> Iterator[Repos]:
 def fake() -> Iterator[FakeBotAPI]:
     api = FakeBotAPI().start()
     yield api
-    api.stop()
+    # on a thread of its own: the server's loop notices the stop within its poll interval
+    # (20 ms), which the next test need not wait for
+    threading.Thread(target=api.stop, daemon=True).start()
 
 
 @pytest.fixture
@@ -364,28 +367,47 @@ class RunningBot:
         self.exposed: dict[str, Any] = {}
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait for predicate() to hold: looked at whenever the fake Bot API is called or
+        answers, and every 20 ms for what it does not see (the database, the bot's state)."""
+        loop = asyncio.get_running_loop()
+        moved = asyncio.Event()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(moved.set)
+
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.task is not None and self.task.done():
-                self.task.result()
-                raise AssertionError("the bot stopped")
-            await asyncio.sleep(0.02)
+        self.fake.watchers.append(wake)
+        try:
+            while time.monotonic() < deadline:
+                moved.clear()
+                if predicate():
+                    return
+                if self.task is not None and self.task.done():
+                    self.task.result()
+                    raise AssertionError("the bot stopped")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(moved.wait(), 0.02)
+        finally:
+            self.fake.watchers.remove(wake)
         raise AssertionError("timed out")
 
     async def reacted(self, count: int, timeout: float = 10.0) -> None:
         await self.until(lambda: len(self.fake.calls_to("setMessageReaction")) >= count, timeout)
 
+    def _answered(self) -> int:
+        """sendMessage calls the fake has answered (a call is listed as soon as it comes)."""
+        return sum(c.done for c in self.fake.calls_to("sendMessage"))
+
     async def replies(self, count: int, timeout: float = 10.0) -> list[str]:
-        await self.until(lambda: len(self.fake.sent_texts()) >= count, timeout)
+        await self.until(lambda: self._answered() >= count, timeout)
         return self.fake.sent_texts()
 
     async def ask(self, user: int, command: str) -> str:
-        """Send a command and return the bot's next text."""
+        """Send a command and return the bot's next text, once the fake has answered it."""
         before = len(self.fake.sent_texts())
         self.fake.command(user, command)
-        await self.until(lambda: len(self.fake.sent_texts()) > before)
+        await self.until(lambda: self._answered() > before)
         return self.fake.sent_texts()[-1]
 
     async def markdown(self, user: int, day: date | None = None) -> str:

@@ -33,13 +33,10 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 NOW = datetime(2021, 4, 9, 12, tzinfo=UTC)
 WORD = "数据"  # in the sample: "ScanNet数据的问题", 2021-4-8
 
-pytestmark = [
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.xdist_group("chromium"),  # one test process starts the one browser
-]
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
