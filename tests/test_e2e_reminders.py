@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import io
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -348,3 +351,36 @@ async def test_a_crash_mid_batch_sends_nothing_twice(fake: FakeBotAPI, start_bot
     day = at(0, 0).date()
     assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
     assert sorted(m["chat"]["id"] for m in reminders(fake)) == people[:3] + people[10:]
+
+
+async def test_a_stop_while_a_batch_is_being_claimed_gives_its_claims_back(
+    fake: FakeBotAPI, start_bot: Any
+) -> None:
+    """The stop cancels a batch whose claiming trip is still under way in its thread: the
+    trip completes, and what it claimed is given back, so none reads "sent" unsent."""
+    bot, _, people, _ = await due_crowd(start_bot, 10)
+    svc, app = bot.exposed["services"], bot.exposed["app"]
+    claiming, go_on, claimed = threading.Event(), threading.Event(), threading.Event()
+    ledger = copy.copy(svc.ledger)
+    real = ledger.claim_many
+
+    def slow_claim(claims: Any) -> Any:
+        claiming.set()
+        go_on.wait(10)
+        try:
+            return real(claims)
+        finally:
+            claimed.set()
+
+    ledger.claim_many = slow_claim
+    svc.ledger = ledger
+    batch = asyncio.create_task(remind_batch([(app, svc, u) for u in people]))
+    await asyncio.to_thread(claiming.wait, 10)
+    batch.cancel()
+    go_on.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await batch
+    await asyncio.to_thread(claimed.wait, 10)  # the trip's INSERT is committed by now
+    day = at(0, 0).date()
+    assert all(svc.ledger.status(u, day, "reminder") is None for u in people)
+    assert reminders(fake) == []

@@ -264,8 +264,16 @@ async def remind_batch(items: list[tuple[App, Services, int]]) -> None:
     they are sent one after another (the rate limiter paces them)."""
     app, svc = items[0][0], items[0][1]
     user_ids = [user_id for _, _, user_id in items]
+    # shielded: a stop that cancels us mid-trip must not leave the claims the trip makes
+    # (they would read "sent" for reminders that never went out)
+    prepare = asyncio.ensure_future(db(_prepare_reminders, svc, user_ids))
     try:
-        nudges = await db(_prepare_reminders, svc, user_ids)
+        nudges = await asyncio.shield(prepare)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            won = await prepare
+            await db(svc.ledger.release_many, [(n.user.id, n.day, "reminder") for n in won])
+        raise
     except Exception as exc:
         if not is_transient(exc):
             raise
