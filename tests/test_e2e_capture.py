@@ -326,7 +326,9 @@ async def test_a_reaction_does_not_queue_behind_a_fan_out(fake: FakeBotAPI, star
 async def test_a_429_on_a_reaction_is_retried_and_set_once(
     fake: FakeBotAPI, start_bot: Any, rate_limit: int
 ) -> None:
-    bot = await start_bot(rate_limit=rate_limit)
+    pace = FakePace()  # the retry waits its second on it
+    fake.monotonic = pace.monotonic
+    bot = await start_bot(rate_limit=rate_limit, pace=pace)
     fake.fail("setMessageReaction", 429, "Too Many Requests: retry after 1", retry_after=1)
     first = fake.send(USER, "first")
     second = fake.send(USER, "second")  # not held up by the first one's pause

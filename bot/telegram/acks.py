@@ -9,7 +9,7 @@ from telegram import ReactionTypeEmoji
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.telegram.ratelimit import retry_after_seconds
+from bot.telegram.ratelimit import LoopPace, Pace, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,15 @@ class Acks:
     """Reactions in flight: one task each, held here so none is collected before it ends.
 
     The bot is typed for our JournalRateLimiter, whose per-call argument is the retries.
+    A flood-control wait sleeps on `pace` (the event loop's by default), like the limiter's.
     """
 
-    def __init__(self, bot: ExtBot[int], *, max_retries: int = MAX_RETRIES) -> None:
+    def __init__(
+        self, bot: ExtBot[int], *, max_retries: int = MAX_RETRIES, pace: Pace | None = None
+    ) -> None:
         self._bot = bot
         self._max_retries = max_retries
+        self._pace = pace or LoopPace()
         self._pending: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(IN_FLIGHT)
 
@@ -65,7 +69,7 @@ class Acks:
                 if attempt == self._max_retries:
                     log.info("reaction on %s/%s given up after flood control", chat_id, message_id)
                     return
-                await asyncio.sleep(retry_after_seconds(exc))
+                await self._pace.sleep(retry_after_seconds(exc))
             except TelegramError as exc:
                 # reactions off in the chat, message gone, or a timeout (which may have
                 # been applied, so it is not retried)

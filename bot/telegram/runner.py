@@ -18,7 +18,7 @@ from bot.telegram.intake import Intake
 from bot.telegram.ops import Health, OpsServers, flood_waits
 from bot.telegram.ratelimit import Pace
 from bot.telegram.scheduling import rebuild
-from bot.telegram.services import STOP_GRACE, App, Services, acks
+from bot.telegram.services import App, Services, acks
 from bot.telegram.webhook import WebhookServer
 from storage.actions import Actions
 from storage.backup import journal_lock
@@ -179,7 +179,7 @@ async def run_bot(
         if menu is not None:
             menu.cancel()  # nothing if it is done
             await asyncio.wait({menu})
-        dropped = await svc.due.close(STOP_GRACE)
+        dropped = await svc.due.close(svc.due.grace)
         if dropped:
             log.info("%d queued reminders/digests left for the catch-up after restart", dropped)
         if app.running:

@@ -58,6 +58,7 @@ class Backlog:
     def __init__(self, width: int, batch: int = BATCH) -> None:
         self._width = width
         self._batch = batch
+        self.grace = STOP_GRACE  # what runs gets this long to finish at a stop
         self._waiting: deque[Callable[[], Awaitable[None]] | Batched] = deque()
         self._workers: set[asyncio.Task[None]] = set()
         self._closed = False
