@@ -82,7 +82,9 @@ def _parse_allow_list(raw: object) -> AllowList:
 Parse = Callable[[object], object]
 
 # the whitespace an integer may carry around it (Unicode White_Space)
-_BLANK = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
+_BLANK = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
 _INTEGER = re.compile(r"([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?")
 
 
@@ -308,7 +310,7 @@ class Settings:
 
 
 def setting_names() -> tuple[str, ...]:
-    """Every setting's name, lower case, in the order of .env.example."""
+    """Every setting's name, lower case, in the order Settings declares them."""
     return tuple(f.name for f in fields(Settings))
 
 
