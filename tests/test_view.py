@@ -26,6 +26,14 @@ class _Checker(HTMLParser):
         if tag == "a":
             assert [k for k, _ in attrs] == ["href"]
             assert str(dict(attrs)["href"]).startswith(("http://", "https://"))
+        elif tag == "code" and attrs:
+            # a code block's language, which Telegram shows as the block's label
+            [(name, value)] = attrs
+            assert name == "class" and value is not None and value.startswith("language-")
+            assert self.stack[-1:] == ["pre"]
+            self.text.append(value.removeprefix("language-") + "\n")
+        else:
+            assert attrs == [], (tag, attrs)
         self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -83,6 +91,14 @@ def test_any_day_is_well_formed_html_with_every_word(notes: list[NoteDraft]) -> 
             stripped = word.strip("*_`~[]()<>!\\#|=+-.:")
             if stripped.isalnum():
                 assert stripped in shown
+
+
+def test_a_code_blocks_whole_info_string_is_its_label() -> None:
+    assert note_html("~~~1\n~~~") == '<pre><code class="language-1"></code></pre>'
+    assert note_html('```c++ "main"\nx\n```') == (
+        '<pre><code class="language-c++ &quot;main&quot;">x</code></pre>'
+    )
+    assert check(note_html("~~~py  title\n~~~")) == "py title\n"
 
 
 def test_note_html_of_plain_text_is_escaped() -> None:

@@ -76,8 +76,10 @@ def note_html(text: str, newline: str = "\n") -> str:
         if tok.type == "inline" and tok.children is not None:
             parts.append(_inline(tok.children, newline))
         elif tok.type in {"fence", "code_block"}:
-            lang = tok.info.strip().split(" ")[0] if tok.type == "fence" else ""
-            attr = f' class="language-{html.escape(lang)}"' if lang.isidentifier() else ""
+            # the whole info string, not only a name-like first word: Telegram shows it as the
+            # block's label, and anything dropped here (`~~~1`, `c++`, `py title`) is lost
+            lang = " ".join(tok.info.split()) if tok.type == "fence" else ""
+            attr = f' class="language-{html.escape(lang)}"' if lang else ""
             code = html.escape(tok.content.rstrip("\n"), quote=False)
             parts.append(f"<pre><code{attr}>{code}</code></pre>")
         elif tok.type == "blockquote_open":
