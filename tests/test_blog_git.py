@@ -17,16 +17,19 @@ from bot import texts
 from bot.blog_git import publish, redact
 from bot.cli import main
 from bot.core.changes import commit_subject
+from bot.core.days import journal_day, zone
 from bot.doctor import check_git
 from bot.emulator import FakeBotAPI
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from tests.conftest import USER
 from tests.test_e2e_reminders import fire
 from tests.test_export_media import journal
 
 __all__ = ["journal"]  # the imported journal with its media, a fixture here too
 
-TODAY = datetime.now(UTC).date()  # the bot's notes are filed on the real day
+# the bot's notes are filed on the real journal day (before 04:00 UTC, the day before)
+_DEFAULTS = Settings()
+TODAY = journal_day(datetime.now(UTC), zone(_DEFAULTS.timezone), _DEFAULTS.day_starts_at)
 DAY, MONTH = f"{TODAY.year}-{TODAY.month}-{TODAY.day}", f"{TODAY:%Y/%m}"
 ME = ("-c", "user.name=Ada", "-c", "user.email=ada@example.org")
 

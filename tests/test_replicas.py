@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.clock import SystemClock
+from bot.core.days import journal_day, zone
 from bot.core.render import render_body
 from bot.emulator import FakeBotAPI
+from bot.settings import Settings
 from storage.engine import make_engine, session_factory
 from storage.models import InboxUpdate, Note
 from storage.reader import Reader
@@ -111,7 +113,10 @@ def journal_state(db_url: str) -> tuple[int, int, dict[int, str]]:
             ).scalar_one()
             notes = c.execute(select(func.count()).select_from(Note)).scalar_one()
         reader = Reader(session_factory(engine))
-        today = SystemClock().now().date()
+        # the journal's day, not the UTC date: a note before the day start (04:00 by
+        # default) belongs to the day before, so the UTC date was wrong after midnight
+        defaults = Settings()
+        today = journal_day(SystemClock().now(), zone(defaults.timezone), defaults.day_starts_at)
         days = {chat: "\n".join(render_body(reader.day_notes(chat, today))) for chat in CHATS}
     finally:
         engine.dispose()
