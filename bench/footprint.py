@@ -1,6 +1,6 @@
 """Benchmark: idle memory and time to the first ✍, rizhilu beside a bare react-only PTB bot.
 
-    python bench/footprint.py [--repeat 3] [--idle 3]
+    python bench/footprint.py [--repeat 3] [--idle 3] [--python PATH]
 
 Each bot starts as its own process against the same in-process fake Bot API with one note
 already waiting. Time to first ack runs from the process's start to its setMessageReaction
@@ -12,6 +12,12 @@ CPU to first ack is the process's user + system time when its ack arrives: on a 
 machine it moves far less with the load than the wall time does. The checkout's modules
 are compiled to bytecode first, as installing rizhilu does (PTB's are, by pip): with
 PYTHONDONTWRITEBYTECODE set, each start would otherwise compile ~90 modules (~0.12 s).
+
+--python runs both bots under another interpreter, such as a user's install without the
+dev extras: `python -m venv /tmp/prod && /tmp/prod/bin/pip install .`, then
+`--python /tmp/prod/bin/python` (the checkout's code, that install's packages). The dev
+extras bring selenium, whose trio httpcore imports at the first request when it is
+installed: about 0.09 s of either bot's start that a user's install does not have.
 """
 
 from __future__ import annotations
@@ -86,22 +92,31 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--idle", type=float, default=3.0, help="seconds idle before reading RSS")
+    ap.add_argument("--python", default=sys.executable, help="the bots' interpreter")
     args = ap.parse_args()
+    mine_cmd, bare_cmd = rizhilu_command(python=args.python), bare_command(args.python)
     for package in ("bot", "storage"):
         compileall.compile_dir(ROOT / package, quiet=1)
     bare_runs: list[Footprint] = []
     ours: list[Footprint] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'footprint.db'}"
-        new = measure("rizhilu", rizhilu_command(), url, args.idle, 1)  # creates the journal
+        new = measure("rizhilu", mine_cmd, url, args.idle, 1)  # creates the journal
         for n in range(2, args.repeat + 2):  # interleaved: both see the same machine
-            bare_runs.append(measure("bare PTB bot", bare_command(), "", args.idle, n))
-            ours.append(measure("rizhilu", rizhilu_command(), url, args.idle, n))
+            bare_runs.append(measure("bare PTB bot", bare_cmd, "", args.idle, n))
+            ours.append(measure("rizhilu", mine_cmd, url, args.idle, n))
     bare, mine = median(bare_runs), median(ours)
     print(
         f"rizhilu's first start (creates the journal): first ack {new.first_ack_s:.2f} s, "
         f"idle RSS {new.idle_rss_mb:.1f} MB"
     )
+    has_trio = subprocess.run(
+        [args.python, "-c", "import importlib.util as u; print(bool(u.find_spec('trio')))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    print(f"interpreter {args.python} (trio installed: {has_trio})")
     print(
         f"then median of {args.repeat} starts each on that journal, a new note waiting at each start"
     )

@@ -79,15 +79,15 @@ def bare_bot() -> None:
     app.run_polling(timeout=1)
 
 
-def bare_command() -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--bare-bot"]
+def bare_command(python: str = sys.executable) -> list[str]:
+    return [python, str(Path(__file__).resolve()), "--bare-bot"]
 
 
-def rizhilu_command(profile: str | None = None) -> list[str]:
+def rizhilu_command(profile: str | None = None, python: str = sys.executable) -> list[str]:
     run = ["-m", "bot.cli", "--env-file", os.devnull, "run"]
     if profile:  # every thread: database calls run in to_thread workers
-        return [sys.executable, str(ROOT / "bench" / "profile_threads.py"), profile, *run]
-    return [sys.executable, *run]
+        return [python, str(ROOT / "bench" / "profile_threads.py"), profile, *run]
+    return [python, *run]
 
 
 def environment(fake: FakeBotAPI, users: int, url: str) -> dict[str, str]:
