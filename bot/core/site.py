@@ -31,8 +31,7 @@ from bot.core.notes import NoteDraft, capped
 from bot.core.render import _runs as runs
 from bot.core.render import item_text
 from bot.core.sanitize import defang, unsafe_target
-from bot.core.tags import _tag_char as tag_char
-from bot.core.tags import count_tags, find_tags, tag_key
+from bot.core.tags import count_tags, find_tags, hash_runs, tag_key
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -218,12 +217,7 @@ def _tag_links(children: list[Token], root: str, keys: frozenset[str]) -> list[T
             out.append(tok)
             continue
         text, done = tok.content, 0
-        start = text.find("#")
-        while start != -1:
-            end = start + 1
-            while end < len(text) and tag_char(text[end]):
-                end += 1
-            name = text[start + 1 : end].rstrip("-")
+        for start, name in hash_runs(text):
             before = text[start - 1] if start else " "
             if name and tag_key(name) in keys and find_tags(f"{before}#{name}") == [name]:
                 out.append(Token("text", "", 0, content=text[done:start]))
@@ -232,7 +226,6 @@ def _tag_links(children: list[Token], root: str, keys: frozenset[str]) -> list[T
                 out.append(Token("text", "", 0, content=f"#{name}"))
                 out.append(Token("link_close", "a", -1))
                 done = start + 1 + len(name)
-            start = text.find("#", max(end, start + 1))
         out.append(Token("text", "", 0, content=text[done:]))
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from bot.core.mdparser import unescape
 
@@ -35,6 +35,18 @@ def _glued(prev: str) -> bool:
     return prev.isalnum() and unicodedata.east_asian_width(prev) not in ("W", "F")
 
 
+def hash_runs(text: str) -> Iterator[tuple[int, str]]:
+    """Each '#' of `text` with the run of tag characters after it (trailing '-' left out),
+    in order: what could be a tag, before the rules of find_tags."""
+    start = text.find("#")
+    while start != -1:
+        end = start + 1
+        while end < len(text) and _tag_char(text[end]):
+            end += 1
+        yield start, text[start + 1 : end].rstrip("-")
+        start = text.find("#", end)
+
+
 def find_tags(text: str) -> list[str]:
     """The #tags of a note's markdown, in order, as written (duplicates kept).
 
@@ -43,23 +55,14 @@ def find_tags(text: str) -> list[str]:
     and outside code spans, URLs (`https://x.org/a#frag`) and link destinations.
     """
     prose = unescape(_NOT_PROSE.sub(" ", text))
-    found: list[str] = []
-    start = prose.find("#")
-    while start != -1:
-        end = start + 1
-        while end < len(prose) and _tag_char(prose[end]):
-            end += 1
-        name = prose[start + 1 : end].rstrip("-")
-        prev = prose[start - 1] if start else " "
-        if (
-            name
-            and len(name) <= MAX_TAG
-            and not _glued(prev)
-            and any(unicodedata.category(ch)[0] == "L" for ch in name)
-        ):
-            found.append(name)
-        start = prose.find("#", end)
-    return found
+    return [
+        name
+        for start, name in hash_runs(prose)
+        if name
+        and len(name) <= MAX_TAG
+        and not _glued(prose[start - 1] if start else " ")
+        and any(unicodedata.category(ch)[0] == "L" for ch in name)
+    ]
 
 
 def tag_key(name: str) -> str:
