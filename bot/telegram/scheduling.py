@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -163,14 +164,11 @@ async def _catch_up_quietly(app: App, svc: Services, user: UserInfo) -> None:
         await check(app, svc, user)
 
 
-async def catch_up(app: App, svc: Services, user: UserInfo) -> list[Outcome]:
+async def catch_up(app: App, svc: Services, user: UserInfo) -> None:
     """Send whatever is due now (within the grace) and not yet sent."""
-    results: list[Outcome] = []
-    for check in (check_reminder, check_snooze, check_digest):
-        result = await check(app, svc, user)
-        if result is not None:
-            results.append(result)
-    return results
+    await check_reminder(app, svc, user)
+    await check_snooze(app, svc, user)
+    await check_digest(app, svc, user)
 
 
 CHART = "digest-chart"  # the ledger's kind for the digest's picture
@@ -231,22 +229,9 @@ async def deliver(
     return "sent"
 
 
-async def check_reminder(app: App, svc: Services, user: UserInfo) -> Outcome | None:
-    if user.blocked or not user.reminder_time:
-        return None
-    now = svc.clock.now()
-    due = due_daily(
-        parse_hhmm(user.reminder_time), zone(user.timezone), svc.settings.day_starts_at,
-        now, _grace(svc),
-    )  # fmt: skip
-    if due is None:
-        return None
-    state, count = await db(_prepare_nudge, svc, user, due.day, "reminder", user.reminder_mode)
-    if state != "claimed":
-        return state
-    return await deliver(
-        app, svc, user, due.day, "reminder", reminder_text(count), buttons(due.day), claimed=True
-    )
+async def check_reminder(app: App, svc: Services, user: UserInfo) -> None:
+    """One user's reminder (a retry after an outage), decided and sent as a batch of one."""
+    await _remind(app, svc, lambda: _claim_reminders(svc, [user]))
 
 
 @dataclass(frozen=True)
@@ -264,9 +249,21 @@ async def remind_batch(items: list[tuple[App, Services, int]]) -> None:
     they are sent one after another (the rate limiter paces them)."""
     app, svc = items[0][0], items[0][1]
     user_ids = [user_id for _, _, user_id in items]
+    try:
+        await _remind(app, svc, lambda: _prepare_reminders(svc, user_ids))
+    except Exception as exc:  # only the deciding trip's: _remind logs a failed send
+        if not is_transient(exc):
+            raise
+        log.warning("database unavailable for %d reminders (%s); retrying", len(items), exc)
+        for user_id in dict.fromkeys(user_ids):
+            _retry_soon(app, user_id)
+
+
+async def _remind(app: App, svc: Services, prepare_trip: Callable[[], list[Nudge]]) -> None:
+    """Run the blocking trip that decides and claims, then send what it claimed."""
     # shielded: a stop that cancels us mid-trip must not leave the claims the trip makes
     # (they would read "sent" for reminders that never went out)
-    prepare = asyncio.ensure_future(db(_prepare_reminders, svc, user_ids))
+    prepare = asyncio.ensure_future(db(prepare_trip))
     try:
         nudges = await asyncio.shield(prepare)
     except asyncio.CancelledError:
@@ -274,13 +271,6 @@ async def remind_batch(items: list[tuple[App, Services, int]]) -> None:
             won = await prepare
             await db(svc.ledger.release_many, [(n.user.id, n.day, "reminder") for n in won])
         raise
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        log.warning("database unavailable for %d reminders (%s); retrying", len(items), exc)
-        for user_id in dict.fromkeys(user_ids):
-            _retry_soon(app, user_id)
-        return
     for i, nudge in enumerate(nudges):
         try:
             await deliver(app, svc, nudge.user, nudge.day, "reminder", reminder_text(nudge.notes),
@@ -296,15 +286,21 @@ async def remind_batch(items: list[tuple[App, Services, int]]) -> None:
 
 
 def _prepare_reminders(svc: Services, user_ids: list[int]) -> list[Nudge]:
-    """Blocking, one trip off the loop for a batch: which users' reminders are due now,
-    done for the day already, or to be skipped for having notes; then claim the rest.
+    """Blocking, one trip off the loop for a batch: a read of the users, then
+    _claim_reminders."""
+    return _claim_reminders(svc, svc.users.get_many(user_ids))
 
-    A read of the users, one of the "done" rows, one of the day's note counts, and one
-    INSERT for the claims (the skipped ones are claimed as "skipped", like check_reminder).
+
+def _claim_reminders(svc: Services, users: list[UserInfo]) -> list[Nudge]:
+    """Blocking: which users' reminders are due now, done for the day already, or to be
+    skipped for having notes; then claim the rest.
+
+    A read of the "done" rows, one of the day's note counts, and one INSERT for the claims
+    (the skipped ones are claimed as "skipped", so the day's reminder is decided once).
     """
     now = svc.clock.now()
     due: dict[int, tuple[UserInfo, date]] = {}
-    for user in svc.users.get_many(user_ids):
+    for user in users:
         # a user with no chat claims nothing: the ledger never says "sent" for a message
         # that was not
         if user.blocked or not user.reminder_time or user.chat_id is None:
@@ -334,10 +330,11 @@ def _prepare_reminders(svc: Services, user_ids: list[int]) -> list[Nudge]:
     return [n for n in nudges if (n.user.id, n.day, "reminder") in won]
 
 
-def _prepare_nudge(
-    svc: Services, user: UserInfo, day: date, kind: str, mode: str
+def _prepare_snooze(
+    svc: Services, user: UserInfo, day: date, kind: str
 ) -> tuple[Outcome | Literal["claimed"], int]:
-    """Blocking, one trip off the loop: done already? how many notes? then claim the send.
+    """Blocking, one trip off the loop: done already? how many notes? then claim the send
+    (a snooze was asked for, so it is never skipped for having notes).
 
     "claimed" means this caller must send it; anything else is why not. A user with no
     chat claims nothing, so the ledger never says "sent" for a message that was not.
@@ -347,9 +344,6 @@ def _prepare_nudge(
     if svc.ledger.status(user.id, day, "done") is not None:
         return "done", 0
     count = svc.reader.notes_on(user.id, day)
-    if should_skip(mode, count):
-        svc.ledger.claim(user.id, day, kind, "skipped")
-        return "skipped", count
     if not svc.ledger.claim(user.id, day, kind):
         return "already", count
     return "claimed", count
@@ -362,8 +356,7 @@ async def check_snooze(app: App, svc: Services, user: UserInfo) -> Outcome | Non
     tz = zone(user.timezone)
     day = journal_day(until, tz, svc.settings.day_starts_at)
     kind = f"snooze@{until.astimezone(tz):%H%M}"
-    # asked for, so never skipped for having notes
-    result, count = await db(_prepare_nudge, svc, user, day, kind, "always")
+    result, count = await db(_prepare_snooze, svc, user, day, kind)
     if result == "claimed":
         result = await deliver(
             app, svc, user, day, kind, reminder_text(count), buttons(day), claimed=True
