@@ -48,7 +48,7 @@ async def test_a_closed_backlog_drops_the_waiting_batched_pieces() -> None:
     for i in range(6):
         backlog.put(Batched(remind, i))
     await asyncio.wait_for(started.wait(), 5)
-    closing = asyncio.create_task(backlog.close(5.0))
+    closing = asyncio.create_task(backlog.close())
     await asyncio.sleep(0)
     release.set()
     assert await closing == 4  # the pieces still waiting: nothing of them was claimed

@@ -179,7 +179,7 @@ async def run_bot(
         if menu is not None:
             menu.cancel()  # nothing if it is done
             await asyncio.wait({menu})
-        dropped = await svc.due.close(svc.due.grace)
+        dropped = await svc.due.close()
         if dropped:
             log.info("%d queued reminders/digests left for the catch-up after restart", dropped)
         if app.running:

@@ -77,9 +77,9 @@ class Backlog:
             self._workers.add(task)
             task.add_done_callback(self._workers.discard)
 
-    async def close(self, grace: float) -> int:
-        """Stop: take no more work, drop what waits, give what runs `grace` seconds, then
-        cancel it. Returns how many waiting pieces were dropped.
+    async def close(self) -> int:
+        """Stop: take no more work, drop what waits, give what runs `self.grace` seconds,
+        then cancel it. Returns how many waiting pieces were dropped.
 
         A waiting piece has claimed nothing in the ledger, so the catch-up after a restart
         finds it still due (10,000 reminders at 30/s would otherwise hold the stop 5 min).
@@ -88,11 +88,11 @@ class Backlog:
         dropped = len(self._waiting)
         self._waiting.clear()
         if self._workers:
-            _, late = await asyncio.wait(set(self._workers), timeout=grace)
+            _, late = await asyncio.wait(set(self._workers), timeout=self.grace)
             for task in late:
                 task.cancel()
             if late:
-                await asyncio.wait(late, timeout=grace)
+                await asyncio.wait(late, timeout=self.grace)
         return dropped
 
     async def _work(self) -> None:
