@@ -137,7 +137,18 @@ def pages(site: Path) -> list[str]:
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
 
 
-def test_every_page_loads_from_disk_without_console_errors_and_search_finds_chinese(
+def test_the_site_in_one_browser(site: Path, served: str, browser: Any, tmp_path: Path) -> None:
+    """Every check in one test, so one Chromium serves them all: its start and the site's
+    build are most of each check's cost, and xdist ran each test in another process, which
+    started a browser of its own (xdist_group marks are ignored, pytest-xdist issue #1386)."""
+    every_page_loads_from_disk_without_console_errors_and_search_finds_chinese(
+        site, browser, tmp_path
+    )
+    served_the_search_box_finds_what_is_typed(served, browser)
+    dark_mode_and_a_phones_width(site, browser)
+
+
+def every_page_loads_from_disk_without_console_errors_and_search_finds_chinese(
     site: Path, browser: Any, tmp_path: Path
 ) -> None:
     base = site.as_uri() + "/"
@@ -161,7 +172,7 @@ def test_every_page_loads_from_disk_without_console_errors_and_search_finds_chin
         shutil.copy(shot, Path(os.environ["RIZHILU_SCREENSHOT_DIR"]) / "site.png")
 
 
-def test_served_the_search_box_finds_what_is_typed(served: str, browser: Any) -> None:
+def served_the_search_box_finds_what_is_typed(served: str, browser: Any) -> None:
     open_page(browser, served + "index.html")
     assert errors(browser) == []
     box = browser.find_element(By.CSS_SELECTOR, "header form input[name=q]")
@@ -185,7 +196,7 @@ def test_served_the_search_box_finds_what_is_typed(served: str, browser: Any) ->
     assert errors(browser) == []
 
 
-def test_dark_mode_and_a_phones_width(site: Path, browser: Any) -> None:
+def dark_mode_and_a_phones_width(site: Path, browser: Any) -> None:
     base = site.as_uri() + "/"
 
     def background() -> str:
