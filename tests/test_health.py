@@ -18,6 +18,7 @@ from bot.telegram.ops import Health
 from storage import stats
 from storage.engine import make_engine
 from tests.conftest import USER
+from tests.fakepace import FakePace
 
 
 def request(port: int, path: str, method: str = "GET") -> tuple[int, str, str]:
@@ -43,7 +44,9 @@ def sample(metrics: str, name: str) -> float:
 
 
 async def test_health_and_metrics_in_polling_mode(fake: FakeBotAPI, start_bot: Any) -> None:
-    bot = await start_bot(health_port=0, metrics_port=0, rate_limit=30)
+    pace = FakePace()  # the 429's retry waits its second on it, not in real time
+    fake.monotonic = pace.monotonic
+    bot = await start_bot(health_port=0, metrics_port=0, rate_limit=30, pace=pace)
     await bot.until(lambda: "ops" in bot.exposed and bot.exposed["services"].intake.alive)
     ops = bot.exposed["ops"]
     status, ctype, body = await get(ops.health.port, "/healthz")
