@@ -36,7 +36,8 @@ class QuickPace:
     clock runs that much faster, so a paced schedule keeps its order and its shape.
 
     For a test that needs sends to go on for a while (something else must happen meanwhile)
-    but not for the seconds the real pace would take.
+    but not for the seconds the real pace would take. Raising `speed` once that has
+    happened lets the rest go out at once (the clock only jumps ahead).
     """
 
     def __init__(self, speed: float) -> None:
