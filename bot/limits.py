@@ -17,3 +17,5 @@ class Limits:
 # limit) in about a minute, which the bot refuses and `rizhilu import` accepts.
 BOT_LIMITS = Limits(seconds=30.0, memory=1536 << 20)
 CLI_LIMITS = Limits(seconds=600.0, memory=4096 << 20)
+# the longest pause a bot's import takes after each batch it commits (bot.worker._Turns)
+IMPORT_TURN = 0.25

@@ -29,7 +29,7 @@ from bot.core.gcpause import gc_paused
 from bot.core.journal_doc import ParsedJournal, fix_dates, parse_journal
 from bot.limits import BOT_LIMITS as BOT_LIMITS
 from bot.limits import CLI_LIMITS as CLI_LIMITS
-from bot.limits import Limits
+from bot.limits import IMPORT_TURN, Limits
 
 if TYPE_CHECKING:
     from storage.bulk_import import ImportReport
@@ -169,21 +169,20 @@ IMPORT_BATCH = 1000  # notes per commit: what a note arriving meanwhile may wait
 
 
 class _Turns:
-    """After each committed batch, a pause as long as the batch took (at most MAX_TURN).
+    """After each committed batch, a pause as long as the batch took (at most `longest`).
 
     SQLite's other writers wait for the write lock by polling (1, 2, 5 … then every 100 ms):
     an import that takes the lock again the moment it commits is never seen free, and a
     note arriving meanwhile would wait for the whole import. Half the time free, it is.
     """
 
-    MAX_TURN = 0.25
-
-    def __init__(self) -> None:
+    def __init__(self, longest: float) -> None:
+        self._longest = longest
         self._since = time.monotonic()
 
     def __call__(self, done: int, total: int) -> None:
         tell("progress", (done, total))
-        time.sleep(min(time.monotonic() - self._since, self.MAX_TURN))
+        time.sleep(min(time.monotonic() - self._since, self._longest))
         self._since = time.monotonic()
 
 
@@ -199,6 +198,7 @@ class ImportJob:
     timezone: str
     dry_run: bool
     batch: int = IMPORT_BATCH
+    turn: float = IMPORT_TURN  # the longest pause after each batch (_Turns)
     umask: int | None = None  # for the files the child makes (a forkserver has its own)
 
 
@@ -222,7 +222,7 @@ def _import_file(job: ImportJob) -> ImportOutcome:
     try:
         report = import_journal(
             engine, job.user_id, parsed, job.now, job.timezone, dry_run=job.dry_run,
-            progress=_Turns(), batch=job.batch,
+            progress=_Turns(job.turn), batch=job.batch,
         )  # fmt: skip
     finally:
         engine.dispose()

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.clock import Clock
 from bot.core.days import journal_day, zone
-from bot.limits import BOT_LIMITS, Limits
+from bot.limits import BOT_LIMITS, IMPORT_TURN, Limits
 from bot.settings import Settings
 from bot.telegram.acks import Acks
 from storage.actions import Actions
@@ -142,6 +142,7 @@ class Services:
     # bunches, and a bunch crosses Telegram's per-second limit
     due: Backlog = field(default_factory=lambda: Backlog(JOBS_IN_FLIGHT))
     parse_limits: Limits = BOT_LIMITS  # for files parsed in a worker process (bot.worker)
+    import_turn: float = IMPORT_TURN  # an import's longest pause after each batch
     git_told: set[int] = field(default_factory=set)  # owners told EXPORT_GIT is failing
 
     def today(self, user: UserInfo) -> date:

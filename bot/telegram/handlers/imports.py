@@ -64,8 +64,9 @@ async def _run(
     from bot.worker import ImportJob, Refused, import_journal_file  # only when a file comes
 
     job = ImportJob(
-        text, fix, svc.settings.database_url, user_id, svc.clock.now(), timezone, dry_run
-    )
+        text, fix, svc.settings.database_url, user_id, svc.clock.now(), timezone, dry_run,
+        turn=svc.import_turn,
+    )  # fmt: skip
     try:
         return await asyncio.to_thread(import_journal_file, job, svc.parse_limits, progress)
     except Refused as exc:
