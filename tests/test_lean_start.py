@@ -36,35 +36,34 @@ HEAVY = (
 )
 
 
-def loaded_after(code: str) -> set[str]:
-    """The modules a fresh interpreter holds after running `code` (no test's imports in it)."""
+def loaded_after(*codes: str) -> list[set[str]]:
+    """The modules a fresh interpreter holds after running each piece of `code` in turn (no
+    test's imports in it): one interpreter for them all, as starting one costs more than
+    most of what a piece runs."""
+    listing = "import sys\nprint('\\nloaded:', ' '.join(sys.modules))"  # after what code prints
     out = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sys.modules))"],
+        [sys.executable, "-c", "\n".join(f"{code}\n{listing}" for code in codes)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return set(out.stdout.split())
+    lines = out.stdout.splitlines()
+    return [set(line.split()[1:]) for line in lines if line.startswith("loaded: ")]
 
 
-def test_the_bot_imports_no_migration_import_or_export_code(tmp_path: Path) -> None:
+def test_the_bot_imports_none_of_it_to_start_nor_after_its_first_note(tmp_path: Path) -> None:
+    """What the bot imports and opening the journal load, then what a running bot has loaded
+    after its first note: one interpreter (its start is most of the test's cost) notes the
+    first before it runs the bot."""
     url = f"sqlite:///{tmp_path / 'j.db'}"
     open_database(url).dispose()  # a journal at the newest schema, as on every restart
-    loaded = loaded_after(
-        "import bot.cli, bot.telegram.runner\n"
-        f"from storage.engine import open_database\nopen_database({url!r}).dispose()"
-    )
-    for heavy in HEAVY:
-        assert heavy not in loaded, heavy
-
-
-def test_a_running_bot_has_loaded_none_of_it_after_its_first_note(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'j.db'}"
-    open_database(url).dispose()  # a journal at the newest schema, as on every restart
-    listing = tmp_path / "modules.txt"
+    before, listing = tmp_path / "before-run.txt", tmp_path / "modules.txt"
     code = (
-        "import atexit, sys\n"
+        "import sys\nimport bot.cli, bot.telegram.runner\n"
+        f"from storage.engine import open_database\nopen_database({url!r}).dispose()\n"
+        f"open({str(before)!r}, 'w').write(' '.join(sys.modules))\n"
+        "import atexit\n"
         f"atexit.register(lambda: open({str(listing)!r}, 'w').write(' '.join(sys.modules)))\n"
         "from bot.cli import main\n"
         f"sys.exit(main(['--env-file', {str(tmp_path / 'absent.env')!r}, 'run']))"
@@ -93,6 +92,8 @@ def test_a_running_bot_has_loaded_none_of_it_after_its_first_note(tmp_path: Path
     finally:
         fake.stop()
     assert bot.returncode == 0, err
+    for heavy in HEAVY:  # the bot's code imported and its journal opened
+        assert heavy not in set(before.read_text().split()), heavy
     loaded = set(listing.read_text().split())
     assert "bot.telegram.runner" in loaded and "bot.core.capture" in loaded
     for heavy in (*HEAVY, "dotenv"):  # no settings file: nothing to parse it with
@@ -113,12 +114,15 @@ def test_a_journal_behind_the_newest_schema_is_still_migrated(tmp_path: Path) ->
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0001")
     engine.dispose()
-    loaded = loaded_after(f"from storage.engine import open_database\nopen_database({url!r})")
-    assert "alembic" in loaded  # a journal behind: Alembic brought it up to date
-    # a new journal is made from the tables at once (storage.engine.create_schema)
     new = f"sqlite:///{tmp_path / 'new.db'}"
-    loaded = loaded_after(f"from storage.engine import open_database\nopen_database({new!r})")
-    assert "alembic" not in loaded and "sqlalchemy.orm" not in loaded
+    # the new journal first, in the same interpreter: the other one loads Alembic
+    made, migrated = loaded_after(
+        f"from storage.engine import open_database\nopen_database({new!r})",
+        f"open_database({url!r})",
+    )
+    assert "alembic" in migrated  # a journal behind: Alembic brought it up to date
+    # a new journal is made from the tables at once (storage.engine.create_schema)
+    assert "alembic" not in made and "sqlalchemy.orm" not in made
 
 
 def test_an_import_loads_neither_telegram_nor_alembic(tmp_path: Path) -> None:
@@ -129,7 +133,7 @@ def test_an_import_loads_neither_telegram_nor_alembic(tmp_path: Path) -> None:
     src = tmp_path / "journal.md"
     src.write_text(sample_text(), encoding="utf-8")
     env = f"import os\nos.environ['DATABASE_URL'] = {'sqlite:///' + str(tmp_path / 'a.db')!r}\n"
-    loaded = loaded_after(
+    (loaded,) = loaded_after(
         env + "from bot.cli import main\n"
         f"main(['--env-file', os.devnull, 'import', {str(src)!r}, '--user', '1'])\n"
         "from datetime import UTC, datetime\nfrom bot.worker import ImportJob, _import_whole\n"
