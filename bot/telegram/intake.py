@@ -43,6 +43,7 @@ from bot.telegram.groupcommit import IN_HAND, InboxMark
 from bot.telegram.lanes import WIDTH, Lanes
 from bot.telegram.ratelimit import retry_after_seconds
 from bot.telegram.services import KEY, App, Services, db
+from bot.telegram.shortcut import plain_text, process
 from storage.engine import is_transient, one_line
 from storage.inbox import ChatLocks, Inbox, Pending
 
@@ -125,10 +126,21 @@ def private_sender(raw: dict[str, Any]) -> int | None:
     return None
 
 
-def readable(payload: str, bot: Any) -> Update | None:
-    """The stored update as PTB's object, or None when PTB cannot read it."""
+def decoded(payload: str) -> dict[str, Any] | None:
+    """The stored update as Telegram sent it (None if it is not a JSON object)."""
     try:
-        return Update.de_json(json.loads(payload), bot)
+        raw = json.loads(payload)
+    except ValueError:
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def readable(raw: dict[str, Any] | None, bot: Any) -> Update | None:
+    """The stored update as PTB's object, or None when PTB cannot read it."""
+    if raw is None:
+        return None
+    try:
+        return Update.de_json(raw, bot)
     except Exception:  # PTB raises TypeError, KeyError, ValueError... for what it cannot read
         return None
 
@@ -484,40 +496,46 @@ class Intake:
                 counted = True
                 if started > MAX_STARTS:
                     self._mark(row.id, f"started {started - 1} times without finishing")
-                    await self._set_aside(row, readable(row.payload, bot))
+                    await self._set_aside(row, readable(decoded(row.payload), bot))
                     return
-            update = readable(row.payload, bot)
-            if update is None:
+            raw = decoded(row.payload)
+            # the common update (a new text from its sender's own chat) the short way
+            note = plain_text(raw) if raw is not None and row.retries == 0 else None
+            update = readable(raw, bot) if note is None else None
+            if raw is None or (note is None and update is None):
                 log.warning("skipping update %s: python-telegram-bot cannot read it", row.update_id)
                 self._mark(row.id, "python-telegram-bot cannot read it")
                 return
             mark = InboxMark(row.id)
             token = IN_HAND.set(mark)
-            self._media_tries[update.update_id] = row.retries
+            self._media_tries[row.update_id] = row.retries
             try:
                 handling = time.perf_counter()
-                await self._app.process_update(update)
+                if update is not None:
+                    await self._app.process_update(update)
+                elif note is not None:
+                    await process(self._app, raw, note)
                 if self.on_handled is not None:
                     self.on_handled(time.perf_counter() - handling)
             finally:
                 IN_HAND.reset(token)
-                self._media_tries.pop(update.update_id, None)
-            if update.update_id in self._retry:
-                self._retry.discard(update.update_id)
-                if await self._give_up(row, update):
+                self._media_tries.pop(row.update_id, None)
+            if row.update_id in self._retry:
+                self._retry.discard(row.update_id)
+                if await self._give_up(row, update or readable(raw, bot)):
                     self._inflight.discard(row.id)
                     return
                 # stays in hand, and so does everything after it in this chat: order holds
                 await self._rest()
                 continue
-            if update.update_id in self._media:
-                self._media.discard(update.update_id)
-                await self._media_later(row, update)
+            if row.update_id in self._media:
+                self._media.discard(row.update_id)
+                await self._media_later(row, update or readable(raw, bot))
                 self._inflight.discard(row.id)
                 return
             self._waiting -= row.retries > 0  # its media came at last
-            self._told.discard(update.update_id)
-            self._retries.pop(update.update_id, None)
+            self._told.discard(row.update_id)
+            self._retries.pop(row.update_id, None)
             self.processed += 1
             self.outage.ok()
             if mark.done:
@@ -552,11 +570,11 @@ class Intake:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._halt.wait(), timeout=self._pause())
 
-    async def _give_up(self, row: Pending, update: Update) -> bool:
+    async def _give_up(self, row: Pending, update: Update | None) -> bool:
         """After too many transient failures, set the update aside (True) — only if the
         database takes that write, which shows it is answering and the update is the trouble."""
-        count = self._retries.get(update.update_id, 0) + 1
-        self._retries[update.update_id] = count
+        count = self._retries.get(row.update_id, 0) + 1
+        self._retries[row.update_id] = count
         if count <= self.max_retries:
             return False
         try:
@@ -564,12 +582,12 @@ class Intake:
         except Exception as exc:
             self.outage.failed(exc, "setting an update aside")
             return False
-        self._retries.pop(update.update_id, None)
-        self._told.discard(update.update_id)
+        self._retries.pop(row.update_id, None)
+        self._told.discard(row.update_id)
         await self._set_aside(row, update)
         return True
 
-    async def _media_later(self, row: Pending, update: Update) -> None:
+    async def _media_later(self, row: Pending, update: Update | None) -> None:
         """The update's media could not be downloaded: it waits for a later try (the
         updates after it go on), or is set aside after MAX_MEDIA_RETRIES."""
         tries = row.retries + 1

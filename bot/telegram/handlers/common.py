@@ -27,15 +27,20 @@ async def user_of(svc: Services, message: Message) -> UserInfo:
     """
     sender = message.from_user
     assert sender is not None
+    return await journal_user(svc, sender.id, message.chat_id, sender.full_name)
+
+
+async def journal_user(svc: Services, user_id: int, chat_id: int, full_name: str) -> UserInfo:
+    """user_of from the sender's id, chat and name (the short way has no PTB Message)."""
     reminder = svc.settings.reminder_time
     # most updates come from a user read moments ago: no trip to a database thread
-    user = svc.users.known(sender.id, message.chat_id)
+    user = svc.users.known(user_id, chat_id)
     if user is None:
         user = await db(
             svc.users.ensure,
-            sender.id,
-            message.chat_id,
-            sender.full_name,
+            user_id,
+            chat_id,
+            full_name,
             svc.settings.timezone,
             reminder.strftime("%H:%M") if reminder else None,
         )

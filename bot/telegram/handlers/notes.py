@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from telegram import Message, Update
@@ -21,9 +22,10 @@ from bot.core.capture import (
     Refusal,
     plan,
 )
+from bot.core.entities import Entity
 from bot.core.kinds import media_paths
 from bot.telegram.convert import entities, extra_of, file_of, origin_of
-from bot.telegram.handlers.common import user_of
+from bot.telegram.handlers.common import journal_user, user_of
 from bot.telegram.media import fetch, place, sniff, sniff_file, used_bytes
 from bot.telegram.services import Context, Services, acks, db, services, writer
 from storage.notes import MessageRef, NewMessage, Stored
@@ -126,17 +128,52 @@ async def capture(update: Update, context: Context) -> None:
     ref = MessageRef(
         user_id=user.id, chat_id=message.chat_id, message_id=message.message_id, at=outcome.at
     )
+    result = await _keep(svc, ref, outcome, update.update_id)
+    if quota_full and result.status in {"stored", "created", "updated"}:
+        await message.reply_text(texts.QUOTA_FULL.format(quota=svc.settings.media_quota_mb))
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """A new text message in its sender's private chat, read from the raw update
+    (bot/telegram/shortcut.py): what capture would read of PTB's objects."""
+
+    update_id: int
+    user_id: int  # the chat's id too
+    message_id: int
+    sent_at: datetime
+    text: str
+    entities: tuple[Entity, ...]
+    full_name: str
+
+
+async def capture_plain(svc: Services, note: PlainText) -> bool:
+    """capture() for a plain text message, without PTB's objects; False (with nothing
+    done but the user's row) when it is refused: the reply goes PTB's way."""
+    user = await journal_user(svc, note.user_id, note.user_id, note.full_name)
+    prefs = Prefs(user.timezone, svc.settings.day_starts_at, svc.settings.media_url)
+    # no image and no file: nothing to fetch, nothing to count against the quota
+    facts = MessageFacts(sent_at=note.sent_at, text=note.text, entities=note.entities)
+    outcome = plan(facts, prefs)
+    if isinstance(outcome, Refusal):
+        return False
+    ref = MessageRef(user.id, note.user_id, note.message_id, outcome.at)
+    await _keep(svc, ref, outcome, note.update_id)
+    return True
+
+
+async def _keep(svc: Services, ref: MessageRef, outcome: Capture, update_id: int) -> Stored:
+    """Store the message's notes and acknowledge them once committed."""
     result = await _store(svc, ref, outcome)
     intake = svc.intake
-    if result.status == "duplicate" and intake is not None and intake.retrying(update.update_id):
+    if result.status == "duplicate" and intake is not None and intake.retrying(update_id):
         # its text was stored by a try whose download failed: now the whole message,
         # unless an edit came since (that edit fetched its own files)
         result = await db(svc.notes.edit_message, ref, outcome.drafts, outcome.day)
-    log.debug("message %s/%s: %s", message.chat_id, message.message_id, result.status)
+    log.debug("message %s/%s: %s", ref.chat_id, ref.message_id, result.status)
     if result.status in {"stored", "created", "duplicate"}:
-        acks(svc).react(message.chat_id, message.message_id)
-    if quota_full and result.status in {"stored", "created", "updated"}:
-        await message.reply_text(texts.QUOTA_FULL.format(quota=svc.settings.media_quota_mb))
+        acks(svc).react(ref.chat_id, ref.message_id)
+    return result
 
 
 async def _store(svc: Services, ref: MessageRef, outcome: Capture) -> Stored:
