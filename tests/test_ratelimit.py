@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.telegram.ratelimit import JournalRateLimiter, SendWindow, retry_after_seconds, window_for
+from bot.telegram.ratelimit import (
+    REACTIONS_PER_SECOND,
+    JournalRateLimiter,
+    SendWindow,
+    retry_after_seconds,
+    window_for,
+)
 from tests.fakepace import FakePace
 
 
@@ -175,3 +181,15 @@ async def test_reactions_do_not_wait_in_the_broadcast_window() -> None:
     assert pace.monotonic() == before
     await _send(limiter, _Calls(), 9)
     assert pace.monotonic() - before >= 0.9  # sends still keep to theirs
+
+
+async def test_reactions_go_back_to_back_until_their_window_is_full() -> None:
+    # no gap between them (Acks spreads them over its connections); the window still bounds
+    pace = FakePace()
+    limiter = JournalRateLimiter(30, pace=pace)
+    before = pace.monotonic()
+    for message in range(REACTIONS_PER_SECOND):
+        assert await _send(limiter, _Calls(), 7 + message % 3, "setMessageReaction") is True
+    assert pace.monotonic() == before
+    assert await _send(limiter, _Calls(), 7, "setMessageReaction") is True
+    assert pace.monotonic() - before >= 1.0
