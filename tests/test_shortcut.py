@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from telegram import Update
 from telegram.ext import Application
 
@@ -138,3 +140,48 @@ def test_entities_keep_telegrams_utf16_offsets() -> None:
     assert note is not None
     assert note.entities == (Entity("bold", 3, 4),)
     assert note.sent_at == datetime.fromtimestamp(raw["message"]["date"], tz=UTC)
+
+
+SCALAR = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4)
+JSON = (
+    SCALAR | st.lists(SCALAR, max_size=2) | st.dictionaries(st.text(max_size=4), SCALAR, max_size=2)
+)
+FIELDS = {
+    "message": ["message_id", "date", "chat", "from", "text", "entities"],
+    "chat": ["id", "type"],
+    "from": ["id", "is_bot", "first_name", "last_name"],
+}
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the app is only read
+@given(
+    data=st.data(),
+    huge_date=st.sampled_from([None, 10**20, -(10**20), 2**63, 253402300800]),
+)
+def test_a_crafted_update_is_read_the_short_way_only_where_ptb_captures_it_too(
+    app: Any, data: st.DataObject, huge_date: int | None
+) -> None:
+    # the Bot API server's JSON may be crafted: any field may hold any JSON value
+    message = text("a note", entities=[{"type": "bold", "offset": 0, "length": 1}])
+    message["from"] = {"id": USER, "is_bot": False, "first_name": "A", "last_name": "B"}
+    for part, keys in FIELDS.items():
+        target = message if part == "message" else message[part]
+        for key in data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=2)):
+            if isinstance(target, dict):
+                target[key] = data.draw(JSON)
+    if huge_date is not None:
+        message["date"] = huge_date
+    raw = update(message)
+    note = plain_text(raw)  # never raises
+    if note is not None:
+        assert first_capturing_handler(app, raw) is notes.capture
+        parsed = Update.de_json(raw, app.bot).effective_message
+        assert parsed is not None
+        facts = notes.facts_of(parsed, edit=False)
+        assert (note.sent_at, note.text, note.entities) == (
+            facts.sent_at,
+            facts.text,
+            facts.entities,
+        )

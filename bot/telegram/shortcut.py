@@ -74,11 +74,15 @@ def plain_text(raw: dict[str, Any]) -> notes.PlainText | None:
     entities = _entities(message.get("entities"))
     if entities is None:
         return None
+    try:
+        sent_at = datetime.fromtimestamp(date, tz=UTC)  # as PTB reads it (no Defaults)
+    except (OverflowError, OSError, ValueError):  # a crafted date: PTB cannot read it either
+        return None
     return notes.PlainText(
         update_id=raw["update_id"],
         user_id=user_id,
         message_id=message_id,
-        sent_at=datetime.fromtimestamp(date, tz=UTC),  # as PTB reads it (no Defaults)
+        sent_at=sent_at,
         text=text,
         entities=entities,
         full_name=f"{first} {last}" if last else first,  # PTB's User.full_name
