@@ -70,14 +70,19 @@ def test_backup_while_notes_are_written_then_restore_loses_nothing(
     repos.users.ensure(1, 1, "Ada", "UTC", None)
     committed: list[int] = []
     stop = threading.Event()
+    # held from a note's write until it is listed: a note committed by the end of the backup
+    # is listed by then (else the writer, paused between the two on a busy machine, left
+    # a saved note out of `after`)
+    listing = threading.Lock()
 
     def write() -> None:  # the bot storing notes while the backup runs
         for i in itertools.count(1):
             if stop.is_set():
                 return
             ref = MessageRef(1, 1, i, clock.now())
-            repos.notes.add_message(ref, date(2021, 4, 8), message_notes(f"note {i}"))
-            committed.append(i)
+            with listing:
+                repos.notes.add_message(ref, date(2021, 4, 8), message_notes(f"note {i}"))
+                committed.append(i)
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -86,7 +91,8 @@ def test_backup_while_notes_are_written_then_restore_loses_nothing(
             time.sleep(0.005)
         before = set(committed)
         report = backup_into(engine, tmp_path / "backups", clock.now(), keep=3)
-        after = set(committed)
+        with listing:
+            after = set(committed)
         while len(committed) < len(after) + 30:  # and the bot goes on writing
             time.sleep(0.005)
     finally:
