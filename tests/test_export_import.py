@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.core.sanitize import neutralize
 from storage import bulk_export, bulk_import
 from storage.engine import make_engine, session_factory
 from storage.notes import MessageRef
-from tests.conftest import Repos, migrated_engine, repositories
+from tests.conftest import Journals, Repos, migrated_engine, repositories
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "journal-sample.md"
 NOW = datetime(2021, 4, 9, 12, tzinfo=UTC)
@@ -218,26 +217,24 @@ KIDS = [st.lists(trees(depth + 1), max_size=2) for depth in range(2)]  # type: i
         st.integers(0, 400), st.lists(trees(), min_size=1, max_size=3), min_size=1, max_size=4
     )
 )
-def test_any_journal_exports_and_imports_back(days: dict[int, list[NoteDraft]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder)
-        engine = fresh_engine(path, "a.db")
-        repos = repositories(session_factory(engine), _Clock())
-        repos.users.ensure(1, 1, "Ada", "UTC", None)
-        for mid, (offset, notes) in enumerate(days.items(), start=1):
-            repos.notes.add_message(
-                MessageRef(1, 1, mid, NOW), date(2020, 1, 1) + timedelta(days=offset), notes
-            )
-        first = export(engine)
-        parsed = parse_journal(first)
-        assert [d.days.start for d in parsed.days] == sorted(
-            (date(2020, 1, 1) + timedelta(days=o) for o in days), reverse=True
+def test_any_journal_exports_and_imports_back(
+    journals: Journals, days: dict[int, list[NoteDraft]]
+) -> None:
+    engine = journals.fresh("a.db")
+    repos = repositories(session_factory(engine), _Clock())
+    repos.users.ensure(1, 1, "Ada", "UTC", None)
+    for mid, (offset, notes) in enumerate(days.items(), start=1):
+        repos.notes.add_message(
+            MessageRef(1, 1, mid, NOW), date(2020, 1, 1) + timedelta(days=offset), notes
         )
-        other = fresh_engine(path, "b.db")
-        bulk_import.import_journal(other, 1, parsed, NOW, "UTC")
-        assert export(other) == first
-        engine.dispose()
-        other.dispose()
+    first = export(engine)
+    parsed = parse_journal(first)
+    assert [d.days.start for d in parsed.days] == sorted(
+        (date(2020, 1, 1) + timedelta(days=o) for o in days), reverse=True
+    )
+    other = journals.fresh("b.db")
+    bulk_import.import_journal(other, 1, parsed, NOW, "UTC")
+    assert export(other) == first
 
 
 class _Clock:

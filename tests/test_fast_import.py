@@ -6,7 +6,6 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from storage.bulk_import import _PlainRows
 from storage.tables import entries as E
 from storage.tables import new_user
 from storage.tables import notes as N
-from tests.conftest import migrated_engine
+from tests.conftest import Journals, migrated_engine
 from tests.test_export_import import NOW, export, sample_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,45 +62,45 @@ def _stored(s: Connection) -> list[tuple[Any, ...]]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(NOTE, max_size=30), WHEN)
-def test_plain_rows_store_what_sqlalchemy_stores(notes: list[Any], now: datetime) -> None:
+def test_plain_rows_store_what_sqlalchemy_stores(
+    journals: Journals, notes: list[Any], now: datetime
+) -> None:
     """Tuples through _PlainRows and dicts through SQLAlchemy's executemany: the same rows,
     the same values read back, the same SQLite storage classes."""
-    with tempfile.TemporaryDirectory() as folder:
-        stored = []
-        for way in ("plain", "sqlalchemy"):
-            engine = migrated_engine(f"sqlite:///{Path(folder) / way}.db")
-            with engine.begin() as s:
-                eid = _user_and_day(s)
-                dicts = [
-                    {"id": n + 1, "user_id": 1, "entry_id": eid,
-                     "parent_id": n if child and n else None, "position": pos, "kind": kind,
-                     "ordered": o, "paren": p, "done": d, "text": text, "part": 0,
-                     "source_key": None if key is None else f"{n}{key}", "created_at": now}
-                    for n, (child, pos, kind, o, p, d, text, key) in enumerate(notes)
-                ]  # fmt: skip
-                if way == "sqlalchemy":
-                    if dicts:
-                        s.execute(insert(N), dicts)
-                else:
-                    rows = _PlainRows(
-                        s, N, COLUMNS, {"user_id": 1, "part": 0, "created_at": now}, FLAGS
-                    )
-                    flags = [rows.lookup(name, (False, True)) for name in FLAGS]
-                    fixed = rows.fixed
-                    rows.insert(
-                        [
-                            tuple(
-                                fixed[c] if c in fixed
-                                else flags[FLAGS.index(c)][v] if c in FLAGS
-                                else v
-                                for c, v in ((c, row[c]) for c in COLUMNS)
-                            )
-                            for row in dicts
-                        ]
-                    )  # fmt: skip
-                stored.append(_stored(s))
-            engine.dispose()
-        assert stored[0] == stored[1]
+    stored = []
+    for way in ("plain", "sqlalchemy"):
+        engine = journals.fresh(f"{way}.db")
+        with engine.begin() as s:
+            eid = _user_and_day(s)
+            dicts = [
+                {"id": n + 1, "user_id": 1, "entry_id": eid,
+                 "parent_id": n if child and n else None, "position": pos, "kind": kind,
+                 "ordered": o, "paren": p, "done": d, "text": text, "part": 0,
+                 "source_key": None if key is None else f"{n}{key}", "created_at": now}
+                for n, (child, pos, kind, o, p, d, text, key) in enumerate(notes)
+            ]  # fmt: skip
+            if way == "sqlalchemy":
+                if dicts:
+                    s.execute(insert(N), dicts)
+            else:
+                rows = _PlainRows(
+                    s, N, COLUMNS, {"user_id": 1, "part": 0, "created_at": now}, FLAGS
+                )
+                flags = [rows.lookup(name, (False, True)) for name in FLAGS]
+                fixed = rows.fixed
+                rows.insert(
+                    [
+                        tuple(
+                            fixed[c] if c in fixed
+                            else flags[FLAGS.index(c)][v] if c in FLAGS
+                            else v
+                            for c, v in ((c, row[c]) for c in COLUMNS)
+                        )
+                        for row in dicts
+                    ]
+                )  # fmt: skip
+            stored.append(_stored(s))
+    assert stored[0] == stored[1]
 
 
 def test_plain_rows_refuse_what_they_cannot_store_as_given(tmp_path: Path) -> None:
