@@ -291,7 +291,8 @@ def test_a_group_is_stored_as_one_message_at_a_time_would_be(tmp_path: Any, db_u
 def tree(engine: Any) -> list[Any]:
     """Every note with its place: text, position, part, kind, day and parent (as its message
     and part), in message order."""
-    columns = (Note.text, Note.position, Note.part, Note.kind, Note.done, Note.message_id)
+    columns = (Note.text, Note.position, Note.part, Note.kind, Note.done, Note.message_id,
+               Note.ordered, Note.paren, Note.sent_at, Note.user_id, Note.chat_id)  # fmt: skip
     parent = aliased(Note)
     with engine.connect() as c:
         rows = c.execute(
@@ -309,7 +310,8 @@ def test_a_group_without_repeats_is_one_insert_a_level_and_the_same_notes(
     """The group's fast path (no message twice in the group): the notes one message at a time
     would store, on two days, with a redelivery of a message an earlier commit stored, in
     one INSERT per level of the notes' trees."""
-    texts = ["plain", "- a\n- b\n  - b1\n    - b2\n  - b3\n- c", "[ ] a todo", "two\n\nparagraphs"]
+    texts = ["plain", "- a\n- b\n  - b1\n    - b2\n  - b3\n- c", "[ ] a todo", "two\n\nparagraphs",
+             "1) first\n2) second", "1. one\n   - under it"]  # fmt: skip
     earlier = [new_message(n + 1, texts[n % len(texts)]) for n in range(3)]
     messages = [new_message(n + 1, texts[n % len(texts)], days_ago=n % 2) for n in range(2, 14)]
     one_by_one, grouped = journal(f"sqlite:///{tmp_path / 'one.db'}"), journal(db_url)
