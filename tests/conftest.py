@@ -11,14 +11,14 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, insert, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,7 @@ from storage.models import Base
 from storage.notes import Notes
 from storage.reader import Reader
 from storage.scratch import scratch_schema
+from storage.tables import new_user, users
 from storage.users import Users
 
 USER = 1001
@@ -499,6 +500,15 @@ async def start_bot(
     for running in bots:
         with contextlib.suppress(Exception):
             await running.stop()
+
+
+def add_users(engine: Engine, people: Iterable[int], now: datetime) -> None:
+    """Users with a 21:30 reminder, the rows their first contact makes (as users.ensure
+    writes them), in one INSERT: a crowd of 200, one ensure() each, was 200 transactions
+    and most of the CPU of the tests that need one."""
+    rows = [new_user(u, u, f"user {u}", "UTC", "21:30", now) for u in people]
+    with engine.begin() as conn:
+        conn.execute(insert(users), rows)
 
 
 R = TypeVar("R")

@@ -7,7 +7,6 @@ import contextlib
 import copy
 import io
 import threading
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
 )
 from PIL import Image
-from sqlalchemy import insert
 
 from bot import texts
 from bot.core.clock import FixedClock
@@ -34,8 +32,7 @@ from bot.telegram.scheduling import (
     schedule_user,
 )
 from bot.telegram.services import Batched, db
-from storage.tables import new_user, users
-from tests.conftest import USER, away
+from tests.conftest import USER, add_users, away
 from tests.fakepace import QuickPace
 
 EVENING = datetime(2021, 4, 8, 21, 0, tzinfo=UTC)
@@ -96,19 +93,9 @@ async def due_crowd(
     allowed = ",".join(str(u) for u in [USER, *people])
     clock = FixedClock(at(21, 0))
     bot = await start_bot(clock=clock, allowed_user_ids=allowed, **overrides)
-    crowd(bot.exposed["services"], people)
+    add_users(bot.exposed["services"].engine, people, clock.now())
     clock.set(at(21, 30, 5))
     return bot, clock, people, allowed
-
-
-def crowd(svc: Any, people: Iterable[int]) -> None:
-    """Users with a 21:30 reminder, the rows their first contact makes (as users.ensure
-    writes them), in one INSERT: one ensure() a user was 200 transactions, most of the
-    CPU these tests spent before their first reminder."""
-    now = svc.clock.now()
-    rows = [new_user(u, u, f"user {u}", "UTC", "21:30", now) for u in people]
-    with svc.engine.begin() as conn:
-        conn.execute(insert(users), rows)
 
 
 async def test_reminder_snooze_and_done(fake: FakeBotAPI, start_bot: Any) -> None:
@@ -308,7 +295,7 @@ async def test_the_catch_up_at_start_does_not_hold_capture(
     allowed = ",".join(str(u) for u in [USER, *people])
     clock = FixedClock(at(21, 0))
     bot = await start_bot(clock=clock, allowed_user_ids=allowed)
-    crowd(bot.exposed["services"], people)
+    add_users(bot.exposed["services"].engine, people, clock.now())
     await bot.stop()
     clock.set(at(21, 30, 5))
     pace = QuickPace(4)

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.clock import FixedClock
 from storage.engine import session_factory
 from storage.ledger import Claim, Key, Ledger
-from storage.users import Users
-from tests.conftest import migrated_engine
+from tests.conftest import add_users, migrated_engine
 
 DAY = date(2021, 4, 8)
 PEOPLE = range(100, 300)
@@ -21,9 +20,7 @@ PEOPLE = range(100, 300)
 
 def users_in(url: str, clock: FixedClock) -> None:
     engine = migrated_engine(url)
-    users = Users(session_factory(engine), clock)
-    for u in PEOPLE:
-        users.ensure(u, u, f"user {u}", "UTC", "21:30")
+    add_users(engine, PEOPLE, clock.now())
     engine.dispose()
 
 
