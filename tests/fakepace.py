@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 
 class FakePace:
@@ -48,3 +49,22 @@ class QuickPace:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
+
+
+class HeldPace:
+    """Real time until `hold()` holds; from then on every wait lasts until it is cancelled.
+
+    For a test that stops the bot while sends wait for their turn: none is left on the
+    wire by chance (a send waits on the pace before it goes), however slow the machine.
+    """
+
+    def __init__(self, hold: Callable[[], bool]) -> None:
+        self.hold = hold
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        if self.hold():
+            await asyncio.Event().wait()  # until the stop cancels it
+        await asyncio.sleep(seconds)
