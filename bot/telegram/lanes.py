@@ -13,7 +13,11 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
-WIDTH = 32  # updates handled at the same time (each waits mostly on the database or Telegram)
+# updates handled at the same time (each waits mostly on the database or Telegram; the
+# database calls themselves share the default thread pool's few workers). The width also
+# bounds a group commit: every chat in hand can have one new note in it, and 64 chats' notes
+# in a group cost 3-8% less CPU a note than 32 chats' on bench/ingest.py (50 users)
+WIDTH = 64
 
 
 class Lanes(Generic[K, T]):
