@@ -197,7 +197,8 @@ class Intake:
         self.media_retry = MEDIA_RETRY
         self.max_media_retries = MAX_MEDIA_RETRIES
         self.locks = locks  # PostgreSQL: per-chat locks shared with other replicas
-        self._giving: set[asyncio.Task[None]] = set()
+        self._giver: asyncio.Task[None] | None = None
+        self._to_give: list[int] = []  # chats whose lanes ended, to give back
         self._look_again = False  # read the inbox from its start next time
 
     @property
@@ -463,20 +464,24 @@ class Intake:
 
     def _give_later(self, key: int) -> None:
         """Give a chat back once its done marks are committed (another replica may take
-        it next, and must not see them as unprocessed)."""
+        it next, and must not see them as unprocessed). The chats ending meanwhile go
+        back together, in one statement."""
+        self._to_give.append(key)
+        if self._giver is None or self._giver.done():
+            self._giver = asyncio.create_task(self._give(), name="intake-give")
 
-        async def give() -> None:
+    async def _give(self) -> None:
+        assert self.locks is not None
+        while self._to_give:
+            # after the wait, with no await before the list is taken: every chat in it
+            # ended before the marks in flight were committed
             while self._flusher is not None and not self._flusher.done():
                 await asyncio.wait({self._flusher})
-            assert self.locks is not None
+            keys, self._to_give = self._to_give, []
             try:
-                await db(self.locks.give, key)
+                await db(self.locks.give, keys)
             except Exception as exc:
                 self.outage.failed(exc, "giving a chat back")
-
-        task = asyncio.create_task(give(), name="intake-give")
-        self._giving.add(task)
-        task.add_done_callback(self._giving.discard)
 
     async def _handle(self, row: Pending) -> None:
         """One stored update, in its lane: handled, retried while the database is away,
