@@ -9,16 +9,20 @@ import os
 import shutil
 import subprocess
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.cli import main
+from bot.core.clock import FixedClock
 from bot.core.media import embed, path_under_media, references, relink
 from bot.emulator import FakeBotAPI
 from bot.telegram.autoexport import refresh
 from tests.conftest import USER
+
+NOON = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"a" * 40
 JPG = b"\xff\xd8" + b"j" * 30
@@ -196,30 +200,36 @@ async def test_export_sends_a_zip_with_the_photos(
 ) -> None:
     site = tmp_path / "blog"
     post = site / "_posts" / "2021-01-01-rizhilu.md"
-    bot = await start_bot(export_path=str(post), export_media_dir=str(site / "assets/journal"))
+    # a fixed day: the files' folders and names come from it (the wall clock's day made
+    # this test fail once its date had passed)
+    clock = FixedClock(NOON)
+    bot = await start_bot(
+        clock=clock, export_path=str(post), export_media_dir=str(site / "assets/journal")
+    )
     fake.add_file("ph1", b"\xff\xd8jpegdata")
     photo = [{"file_id": "ph1", "file_unique_id": "AgADbig", "width": 9, "height": 9}]
-    fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
+    date = int(NOON.timestamp())
+    fake.send(USER, None, date=date, extra={"photo": photo, "caption": "whiteboard"})
     await bot.reacted(1)
     fake.command(USER, "/export")
     await bot.until(lambda: len(fake.calls_to("sendDocument")) == 1)
     doc = fake.calls_to("sendDocument")[0].params["document"]
     assert doc["filename"] == "rizhilu-all.zip"
     with zipfile.ZipFile(io.BytesIO(doc["data"])) as zf:
-        assert zf.namelist() == ["media/2026/11/AgADbig.jpg", "rizhilu-all.md"]
-        assert zf.read("media/2026/11/AgADbig.jpg") == b"\xff\xd8jpegdata"
-        assert "* whiteboard\n  * ![](media/2026/11/AgADbig.jpg)\n" in zf.read(
+        assert zf.namelist() == ["media/2021/04/AgADbig.jpg", "rizhilu-all.md"]
+        assert zf.read("media/2021/04/AgADbig.jpg") == b"\xff\xd8jpegdata"
+        assert "* whiteboard\n  * ![](media/2021/04/AgADbig.jpg)\n" in zf.read(
             "rizhilu-all.md"
         ).decode("utf-8")
     fake.command(USER, "/export obsidian")
     await bot.until(lambda: len(fake.calls_to("sendDocument")) == 2)
     doc = fake.calls_to("sendDocument")[1].params["document"]
     with zipfile.ZipFile(io.BytesIO(doc["data"])) as zf:
-        assert zf.namelist() == ["2026-11-29.md", "2026-11-AgADbig.jpg"]
-        assert zf.read("2026-11-29.md") == b"* whiteboard\n  * ![[2026-11-AgADbig.jpg]]\n"
+        assert zf.namelist() == ["2021-04-08.md", "2021-04-AgADbig.jpg"]
+        assert zf.read("2021-04-08.md") == b"* whiteboard\n  * ![[2021-04-AgADbig.jpg]]\n"
     # EXPORT_PATH with EXPORT_MEDIA_DIR: the post links the site's copy
     svc = bot.exposed["services"]
     assert await asyncio.to_thread(refresh, svc) == 1
-    assert "  * ![](/assets/journal/2026/11/AgADbig.jpg)\n" in post.read_text(encoding="utf-8")
-    assert (site / "assets/journal/2026/11/AgADbig.jpg").read_bytes() == b"\xff\xd8jpegdata"
+    assert "  * ![](/assets/journal/2021/04/AgADbig.jpg)\n" in post.read_text(encoding="utf-8")
+    assert (site / "assets/journal/2021/04/AgADbig.jpg").read_bytes() == b"\xff\xd8jpegdata"
     assert await asyncio.to_thread(refresh, svc) == 0  # nothing changed, nothing written
