@@ -158,6 +158,15 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2021, 4, 8, 12, 0, tzinfo=UTC))
 
 
+def on_a_fixed_day(fake: FakeBotAPI) -> FixedClock:
+    """A clock fixed on 2021-4-8 at noon, and the fake Bot API dating its messages by it: for
+    a test whose expectations hold the day (media folders are named by year and month, so
+    the wall clock's day made such a test fail once its month had passed)."""
+    noon = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)
+    fake.now = lambda: int(noon.timestamp())
+    return FixedClock(noon)
+
+
 POSTGRES = os.environ.get("RIZHILU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot import texts
 from bot.core.view import plain
 from bot.emulator import FakeBotAPI
-from tests.conftest import USER
+from tests.conftest import USER, on_a_fixed_day
 from tests.fakepace import FakePace
 
 STRANGER_ID = 2002
@@ -131,7 +131,7 @@ async def test_unsupported_messages_get_a_polite_reply(fake: FakeBotAPI, start_b
 
 
 async def test_photo_becomes_an_image(fake: FakeBotAPI, start_bot: Any, tmp_path: Path) -> None:
-    bot = await start_bot()
+    bot = await start_bot(clock=on_a_fixed_day(fake))
     fake.add_file("ph1", b"\xff\xd8jpegdata")
     photo = [
         {"file_id": "ph0", "file_unique_id": "small", "width": 90, "height": 90, "file_size": 10},
@@ -146,7 +146,7 @@ async def test_photo_becomes_an_image(fake: FakeBotAPI, start_bot: Any, tmp_path
     fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
     await bot.reacted(1)
     shown = await today(bot, fake)
-    assert shown == "* whiteboard\n  * ![](media/2026/11/AgADbig.jpg)"
+    assert shown == "* whiteboard\n  * ![](media/2021/04/AgADbig.jpg)"
     saved = list((tmp_path / "media").rglob("AgADbig.jpg"))
     assert saved and saved[0].read_bytes() == b"\xff\xd8jpegdata"
 
@@ -156,7 +156,7 @@ def _photo(name: str) -> list[dict[str, Any]]:
 
 
 async def test_an_album_nests_under_its_caption(fake: FakeBotAPI, start_bot: Any) -> None:
-    bot = await start_bot()
+    bot = await start_bot(clock=on_a_fixed_day(fake))
     for name in ["a1", "a2", "a3", "b1", "b2"]:
         fake.add_file(name, b"\xff\xd8" + name.encode())
     first = fake.send(USER, None, extra={"photo": _photo("a1"), "caption": "whiteboard",
@@ -168,7 +168,7 @@ async def test_an_album_nests_under_its_caption(fake: FakeBotAPI, start_bot: Any
     fake.send(USER, None, extra={"photo": _photo("b1"), "media_group_id": "B"})
     fake.send(USER, None, extra={"photo": _photo("b2"), "media_group_id": "B"})
     await bot.reacted(5)
-    img = "![](media/2026/11/u{}.jpg)"
+    img = "![](media/2021/04/u{}.jpg)"
     album = (
         f"* whiteboard\n  * {img.format('a1')}\n  * {img.format('a2')}\n"
         f"  * the proof\n    * {img.format('a3')}\n"

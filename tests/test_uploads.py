@@ -10,7 +10,7 @@ import pytest
 from bot import texts
 from bot.core.capture import image_extension
 from bot.emulator import FakeBotAPI
-from tests.conftest import USER
+from tests.conftest import USER, on_a_fixed_day
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 HEADS = {
@@ -51,10 +51,10 @@ def send_document(fake: FakeBotAPI, file_id: str, name: str, mime: str, data: by
 async def test_an_image_document_gets_the_extension_of_its_bytes(
     fake: FakeBotAPI, start_bot: Any, tmp_path: Path
 ) -> None:
-    bot = await start_bot()
+    bot = await start_bot(clock=on_a_fixed_day(fake))
     send_document(fake, "d1", "drawing.svg", "image/svg+xml", PNG)  # a PNG named .svg
     await bot.reacted(1)
-    assert (await bot.markdown(USER)).endswith("* look\n  * ![](media/2026/11/ud1.png)")
+    assert (await bot.markdown(USER)).endswith("* look\n  * ![](media/2021/04/ud1.png)")
     media = tmp_path / "media"
     assert [p.name for p in media.rglob("*") if p.is_file()] == ["ud1.png"]
 
