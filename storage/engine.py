@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    ARRAY,
     Column,
     Engine,
     MetaData,
     PrimaryKeyConstraint,
+    Select,
     String,
     Table,
+    bindparam,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -150,6 +156,21 @@ def upsert_insert(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+def unnested(table: Table, columns: Sequence[str]) -> Select[Any]:
+    """PostgreSQL: rows sent as one array per column (by_column), unnested back into rows.
+
+    One short statement whatever the number of rows: psycopg turns placeholders into $n with
+    a regex and keeps the result only for statements of at most 50 parameters, so a
+    100-row INSERT … VALUES took ~1-1.4 ms of a database thread to convert, at every batch.
+    """
+    return select(*(func.unnest(bindparam(c, type_=ARRAY(table.c[c].type))) for c in columns))
+
+
+def by_column(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
+    """The parameters of unnested(): each column's values, in the rows' order."""
+    return {c: [row[c] for row in rows] for c in columns}
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from storage.engine import upsert_insert
+from storage.engine import by_column, unnested, upsert_insert
 from storage.models import InboxUpdate
 from storage.tables import inbox
 
@@ -97,17 +97,12 @@ def _store_statement(dialect: str) -> Any:
 
     SQLite gets the rows as parameters (an executemany SQLAlchemy sends as multi-row
     INSERTs): compiled once and cached, where rows in .values() made a new 500-parameter
-    statement to compile for every batch. PostgreSQL gets them as one array per column,
-    unnested: a statement of five parameters, which psycopg converts once and keeps (it
-    converts placeholders with a regex and keeps the result only for statements of at most
-    50 parameters: a 100-update INSERT … VALUES took ~1.4 ms of a database thread to convert).
+    statement to compile for every batch. PostgreSQL gets them as one array per column
+    (engine.unnested: a statement of five parameters, which psycopg converts once).
     """
     ins = upsert_insert(dialect)
     if dialect == "postgresql":
-        unnested = select(
-            *(func.unnest(bindparam(c, type_=ARRAY(inbox.c[c].type))) for c in _STORED)
-        )
-        stmt = ins(inbox).from_select(_STORED, unnested)
+        stmt = ins(inbox).from_select(_STORED, unnested(inbox, _STORED))
     else:
         stmt = ins(inbox)
     return stmt.on_conflict_do_nothing(index_elements=["update_id", "digest"]).returning(
@@ -140,9 +135,9 @@ class Inbox:
         with self._sessions.begin() as s:
             dialect = s.get_bind().dialect.name
             pg = dialect == "postgresql"
-            arrays = {c: [r[c] for r in rows] for c in _STORED} if pg else None
             # RETURNING, not rowcount: an INSERT reports rowcount -1 on PostgreSQL
-            new = s.execute(_store_statement(dialect), arrays or rows).all()
+            params = by_column(rows, _STORED) if pg else rows
+            new = s.execute(_store_statement(dialect), params).all()
             if new:
                 ids, update_ids = [r[0] for r in new], [r[1] for r in new]
                 reused = s.execute(

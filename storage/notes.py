@@ -14,7 +14,7 @@ from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.notes import NoteDraft
-from storage.engine import is_transient
+from storage.engine import by_column, is_transient, unnested
 from storage.inbox import mark_done
 from storage.models import Action, Entry, Note
 from storage.tables import entries, notes
@@ -74,20 +74,15 @@ _INSERT_NOTES = insert(notes).returning(
 _INSERT_DAYS = insert(entries).returning(
     entries.c.user_id, entries.c.key, entries.c.id, entries.c.start_date
 )
-# PostgreSQL gets a group's rows and refs as one array per column, unnested: one short
-# statement whatever the group's size. psycopg turns placeholders into $n with a regex and
-# keeps the result only for statements of at most 50 parameters: a 28-note INSERT … VALUES
-# (400 parameters) took ~1 ms of a database thread to convert, at every group commit
+# PostgreSQL gets a group's rows and refs as one array per column, unnested (engine.unnested):
+# one short statement whatever the group's size (a 28-note INSERT … VALUES had 400 parameters)
 _COLUMNS = (
     "user_id", "entry_id", "parent_id", "position", "kind", "ordered", "paren", "done",
     "text", "chat_id", "message_id", "part", "sent_at", "created_at",
 )  # fmt: skip
 _INSERT_NOTES_PG = (
     insert(notes)
-    .from_select(
-        _COLUMNS,
-        select(*(func.unnest(bindparam(c, type_=ARRAY(notes.c[c].type))) for c in _COLUMNS)),
-    )
+    .from_select(_COLUMNS, unnested(notes, _COLUMNS))
     .returning(notes.c.id, notes.c.chat_id, notes.c.message_id, notes.c.part)
 )
 _EXISTING_PG = select(notes.c.chat_id, notes.c.message_id, notes.c.id).where(
@@ -335,7 +330,7 @@ class Notes:
         while level:
             rows = [row for row, _ in level]
             inserted = (
-                s.execute(_INSERT_NOTES_PG, {c: [row[c] for row in rows] for c in _COLUMNS})
+                s.execute(_INSERT_NOTES_PG, by_column(rows, _COLUMNS))
                 if pg
                 else s.execute(_INSERT_NOTES, rows)
             )
