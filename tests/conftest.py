@@ -56,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # The tests that take longest (a second or more of wall each: hundreds of hypothesis examples,
-# or waiting on processes, sockets and the database), longest first, as measured by scripts/check. They start first: scripts/check hands tests out in collection
+# or waiting on processes, sockets and the database), longest first, as measured by
+# scripts/check. They start first: scripts/check hands tests out in collection
 # order to whichever process is free (xdist's loadgroup), so none is left running alone at
 # the end while the other processes have nothing to do. Everything else keeps its order.
 LONG_FIRST = (
@@ -153,18 +154,20 @@ def no_certificate_bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield
 
 
+NOON = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)  # the tests' fixed day
+
+
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2021, 4, 8, 12, 0, tzinfo=UTC))
+    return FixedClock(NOON)
 
 
 def on_a_fixed_day(fake: FakeBotAPI) -> FixedClock:
     """A clock fixed on 2021-4-8 at noon, and the fake Bot API dating its messages by it: for
     a test whose expectations hold the day (media folders are named by year and month, so
     the wall clock's day made such a test fail once its month had passed)."""
-    noon = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)
-    fake.now = lambda: int(noon.timestamp())
-    return FixedClock(noon)
+    fake.now = lambda: int(NOON.timestamp())
+    return FixedClock(NOON)
 
 
 POSTGRES = os.environ.get("RIZHILU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

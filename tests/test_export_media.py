@@ -9,20 +9,16 @@ import os
 import shutil
 import subprocess
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.cli import main
-from bot.core.clock import FixedClock
 from bot.core.media import embed, path_under_media, references, relink
 from bot.emulator import FakeBotAPI
 from bot.telegram.autoexport import refresh
-from tests.conftest import USER
-
-NOON = datetime(2021, 4, 8, 12, 0, tzinfo=UTC)
+from tests.conftest import USER, on_a_fixed_day
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"a" * 40
 JPG = b"\xff\xd8" + b"j" * 30
@@ -200,16 +196,14 @@ async def test_export_sends_a_zip_with_the_photos(
 ) -> None:
     site = tmp_path / "blog"
     post = site / "_posts" / "2021-01-01-rizhilu.md"
-    # a fixed day: the files' folders and names come from it (the wall clock's day made
-    # this test fail once its date had passed)
-    clock = FixedClock(NOON)
     bot = await start_bot(
-        clock=clock, export_path=str(post), export_media_dir=str(site / "assets/journal")
+        clock=on_a_fixed_day(fake),
+        export_path=str(post),
+        export_media_dir=str(site / "assets/journal"),
     )
     fake.add_file("ph1", b"\xff\xd8jpegdata")
     photo = [{"file_id": "ph1", "file_unique_id": "AgADbig", "width": 9, "height": 9}]
-    date = int(NOON.timestamp())
-    fake.send(USER, None, date=date, extra={"photo": photo, "caption": "whiteboard"})
+    fake.send(USER, None, extra={"photo": photo, "caption": "whiteboard"})
     await bot.reacted(1)
     fake.command(USER, "/export")
     await bot.until(lambda: len(fake.calls_to("sendDocument")) == 1)
