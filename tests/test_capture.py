@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.capture import (
@@ -153,8 +153,12 @@ def test_image_documents_keep_a_safe_extension() -> None:
 WORD = st.text("aZé中ж٣²7✍😀", min_size=1, max_size=6)
 MARKS = st.text(" ,.;:?!'\"()/%$@=+#-—–…‘’“”«»，。！？：；（）、\ufe0f", max_size=2)
 PLAIN = st.tuples(WORD, MARKS).map("".join)
-HOSTILE = st.sampled_from(list("\t\u00a0\u200b\u2028\r\x00_*`~[]<>&|\\{}•")) | st.sampled_from(
-    ["www.example.com", "https://x.org/a", "a@b.co", "1.", "2)", "10.5", "&amp;", "---", "==="]
+HOSTILE = (
+    st.sampled_from(list("\t\u00a0\u200b\u2028\r\x00_*`~[]<>&|\\{}•"))
+    | st.sampled_from(
+        ["www.example.com", "https://x.org/a", "a@b.co", "1.", "2)", "10.5", "&amp;", "---", "==="]
+    )
+    | st.sampled_from(["%41", "%e4%b8%ad", "%1"])
 )
 TEXTS = st.lists(st.one_of(*[PLAIN] * 10, st.just("\n"), HOSTILE), max_size=8).map("".join)
 OTHER_ENTITIES = st.builds(
@@ -170,6 +174,8 @@ STYLES = st.builds(
 
 @settings(max_examples=2000, deadline=None)
 @given(TEXTS, st.lists(st.one_of(OTHER_ENTITIES, OTHER_ENTITIES, STYLES), max_size=2))
+@example("www.example.com7%10.5", [])  # linkify shows `%10` decoded: found by this test
+@example("https://a.org/%E4%B8%AD", [])
 def test_plain_notes_are_the_parsed_notes(text: str, entities: list[Entity]) -> None:
     """The fast path for plain words gives exactly what markdown-it's path gives (or passes)."""
     fast = plain_notes(text, entities)

@@ -93,6 +93,9 @@ def message_notes(text: str, entities: list[Entity] | None = None) -> list[NoteD
 _WORD = r"[^\W_]|[\u2600-\u27bf\U0001f000-\U0001faff]"
 _MARK = r"[ ,.;:?!'\"()/%$@=+#\-—–…‘’“”«»，。！？：；（）、\ufe0f]"
 _PLAIN_LINE = re.compile(rf"(?!\d+[.)](?: |$))(?:{_WORD})(?:{_WORD}|{_MARK})*(?<! )")
+# a percent escape: where linkify finds a bare link around it (`www.a.org/%41`), markdown-it
+# shows it decoded, so the converter escapes the link's words; the parsing path decides
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 def plain_notes(text: str, entities: list[Entity] | None = None) -> list[NoteDraft] | None:
@@ -101,6 +104,8 @@ def plain_notes(text: str, entities: list[Entity] | None = None) -> list[NoteDra
     if len(text) > MAX_STYLED_LINE or any(e.type in FORMATTING for e in entities or ()):
         return None
     if not all(_PLAIN_LINE.fullmatch(line) for line in text.split("\n")):
+        return None
+    if _PERCENT_ESCAPE.search(text):
         return None
     return [NoteDraft(text=neutralize(text))]
 
