@@ -1,9 +1,13 @@
 """Benchmark: a burst of notes from many users, rizhilu beside a bare react-only PTB bot.
 
-    python bench/ingest.py [--notes 2000] [--users 50] [--no-postgres] [--profile FILE] [--probe]
+    python bench/ingest.py [--notes 2000] [--users 50] [--rounds 3] [--no-postgres]
+                           [--profile FILE] [--probe]
 
 Both bots run as their own process against the same in-process fake Bot API, one after the
-other on the same machine. The bare bot is python-telegram-bot's stock updater and one
+other on the same machine. Each round runs the bare bot, rizhilu on SQLite, then rizhilu on
+PostgreSQL, so a slow phase of the machine falls on all three alike; after the rounds, one
+line a bot gives the median rate and CPU per note over the rounds, the ratio of the medians
+to the bare bot's median rate, and the range of the per-round ratios. The bare bot is python-telegram-bot's stock updater and one
 handler that awaits set_reaction: no database, nothing else. rizhilu runs as `rizhilu run`
 with default settings (rate limit, inbox intake) on a fresh SQLite file, and on a fresh
 PostgreSQL schema when RIZHILU_TEST_POSTGRES_URL answers. Once a bot polls, every note is
@@ -147,16 +151,25 @@ def burst(name: str, cmd: list[str], notes: int, users: int, url: str) -> Result
     return Result(name, notes / elapsed, statistics.median(latencies), p99, cpu, loop)
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str | None]:
-    """A fresh schema on RIZHILU_TEST_POSTGRES_URL (dropped afterwards), or None."""
+def postgres_url() -> str | None:
+    """RIZHILU_TEST_POSTGRES_URL when it is set and its server answers, else None."""
+    from storage.scratch import scratch_schema
+
     url = os.environ.get("RIZHILU_TEST_POSTGRES_URL")
     if not url:
-        yield None
-        return
+        return None
+    with scratch_schema(url, "bench_") as probe:
+        return url if probe is not None else None
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL at url (dropped afterwards)."""
     from storage.scratch import scratch_schema
 
     with scratch_schema(url, "bench_") as schema_url:
+        if schema_url is None:
+            raise RuntimeError("PostgreSQL stopped answering")
         yield schema_url
 
 
@@ -173,36 +186,71 @@ def show(result: Result, bare: Result) -> None:
     )
 
 
+def summary(name: str, results: list[Result], bares: list[Result]) -> None:
+    """Medians over the rounds beside the bare bot's, and the range of the rounds' ratios."""
+    rate = statistics.median(r.notes_per_second for r in results)
+    bare_rate = statistics.median(b.notes_per_second for b in bares)
+    ratios = [r.notes_per_second / b.notes_per_second for r, b in zip(results, bares, strict=True)]
+    cpus = [r.cpu_ms for r in results if r.cpu_ms is not None]
+    cpu = f"CPU {statistics.median(cpus):4.2f} ms/note  " if cpus else ""
+    print(
+        f"{name:<20} median {rate:8.0f} notes/s  {cpu}"
+        f"({rate / bare_rate:.0%} of the bare bot's median; "
+        f"rounds {min(ratios):.0%}-{max(ratios):.0%}, n={len(results)})"
+    )
+
+
+def one_round(args: argparse.Namespace, pg: str | None, results: dict[str, list[Result]]) -> None:
+    """The bare bot, rizhilu on SQLite, then on PostgreSQL (when given), each line shown."""
+    bare = burst("bare PTB bot", bare_command(), args.notes, args.users, "")
+    show(bare, bare)
+    results.setdefault(bare.name, []).append(bare)
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'ingest.db'}"
+        runs.append(
+            burst("rizhilu (SQLite)", rizhilu_command(args.profile), args.notes, args.users, url)
+        )
+        show(runs[-1], bare)
+    if pg is not None:
+        with fresh_schema(pg) as schema_url:
+            runs.append(
+                burst("rizhilu (PostgreSQL)", rizhilu_command(), args.notes, args.users, schema_url)
+            )
+        show(runs[-1], bare)
+    for run in runs:
+        results.setdefault(run.name, []).append(run)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--notes", type=int, default=2000)
     ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=3, help="bare, SQLite, PostgreSQL in turn")
     ap.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
-    ap.add_argument("--profile", metavar="FILE", help="cProfile rizhilu's SQLite run into FILE")
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile rizhilu's SQLite run into FILE (the last round's)",
+    )
     ap.add_argument("--probe", action="store_true", help="then bench/probe.py's scenarios")
     ap.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare_bot:
         bare_bot()
         return 0
-    print(f"{args.notes} notes from {args.users} users, queued at once")
-    bare = burst("bare PTB bot", bare_command(), args.notes, args.users, "")
-    show(bare, bare)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'ingest.db'}"
-        show(
-            burst("rizhilu (SQLite)", rizhilu_command(args.profile), args.notes, args.users, url),
-            bare,
-        )
-    if not args.no_postgres:
-        with postgres_schema() as pg:
-            if pg is None:
-                print("PostgreSQL: not reachable (set RIZHILU_TEST_POSTGRES_URL); skipped")
-            else:
-                show(
-                    burst("rizhilu (PostgreSQL)", rizhilu_command(), args.notes, args.users, pg),
-                    bare,
-                )
+    print(f"{args.notes} notes from {args.users} users, queued at once, {args.rounds} rounds")
+    pg = None if args.no_postgres else postgres_url()
+    if not args.no_postgres and pg is None:
+        print("PostgreSQL: not reachable (set RIZHILU_TEST_POSTGRES_URL); skipped")
+    results: dict[str, list[Result]] = {}
+    for n in range(args.rounds):
+        print(f"round {n + 1}")
+        one_round(args, pg, results)
+    if args.rounds > 1:
+        bares = results["bare PTB bot"]
+        for name, runs in results.items():
+            summary(name, runs, bares)
     if args.probe:
         from bench.probe import run_probes
 
