@@ -233,6 +233,10 @@ TODO_GONE = "That TODO is no longer there."
 
 THE_FILE = "the file"  # an upload without a name
 IMPORT_NOT_TEXT = "I could not read {name} as UTF-8 text, so nothing was imported."
+IMPORT_NOT_TEXT_KEPT = (
+    "I could not read {name} as UTF-8 text, so it was not imported: it is kept in today's "
+    "notes as a file."
+)
 IMPORT_REFUSED = (
     "{name} took too long or too much memory to read, so nothing was imported. "
     "Split it into smaller files, or import it on the server with rizhilu import."
@@ -240,6 +244,10 @@ IMPORT_REFUSED = (
 IMPORT_NOT_JOURNAL = (
     "{name} has no date headings (like ## 2021-4-8), so there is nothing to import. "
     "Send text and photos to keep notes; /help says more."
+)
+IMPORT_NOT_JOURNAL_KEPT = (
+    "{name} has no date headings (like ## 2021-4-8), so it was not imported as a journal: "
+    "it is kept in today's notes as a file."
 )
 IMPORT_PREVIEW = """{name}: {days} days, {notes} notes ({new_notes} new).
 Importing it again later changes nothing."""

@@ -60,10 +60,15 @@ async def test_files_that_are_not_journals(fake: FakeBotAPI, start_bot: Any) -> 
     assert "could not read latin1.md as UTF-8" in (await bot.replies(1))[-1]
     send_file(fake, "b2", "notes.txt", b"# Just a title\n\nsome text\n")
     assert "no date headings" in (await bot.replies(2))[-1]
+    # neither is lost: each is kept in today's notes as a file, as any document is
+    assert "kept in today's notes as a file" in fake.sent_messages[-1]["text"]
+    await bot.reacted(2)
+    day = await bot.markdown(USER)
+    assert "latin1.md" in day and "notes.txt" in day, day
     send_file(fake, "b3", "huge.md", b"## 2021-4-8\n", size=30 * 1024 * 1024)
-    assert "20 MB" in (await bot.replies(3))[-1]
+    assert "20 MB" in (await bot.replies(4))[-1]
     fake.send(USER, "still capturing")
-    await bot.reacted(1)
+    await bot.reacted(3)
 
 
 async def test_a_big_import_shows_its_progress(fake: FakeBotAPI, start_bot: Any) -> None:

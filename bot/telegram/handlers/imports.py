@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 from bot import texts
 from bot.core.capture import MAX_DOWNLOAD
+from bot.telegram.handlers import notes
 from bot.telegram.handlers.common import sender
 from bot.telegram.services import App, Context, Services, db, services
 
@@ -123,7 +124,7 @@ async def offer(update: Update, context: Context) -> None:
         return
     text = await _read(context.bot, doc.file_id)
     if text is None:
-        await message.reply_text(texts.IMPORT_NOT_TEXT.format(name=name))
+        await _keep_as_file(update, context, texts.IMPORT_NOT_TEXT_KEPT.format(name=name))
         return
     outcome = await _run(svc, text, user.id, user.timezone, dry_run=True)
     if outcome is None:
@@ -131,7 +132,7 @@ async def offer(update: Update, context: Context) -> None:
         return
     report = outcome.report
     if report is None:
-        await message.reply_text(texts.IMPORT_NOT_JOURNAL.format(name=name))
+        await _keep_as_file(update, context, texts.IMPORT_NOT_JOURNAL_KEPT.format(name=name))
         return
     lines = [
         texts.IMPORT_PREVIEW.format(
@@ -159,6 +160,14 @@ async def offer(update: Update, context: Context) -> None:
     await db(
         svc.actions.remember, preview.chat_id, preview.message_id, KIND, f"{doc.file_id}\n{name}"
     )
+
+
+async def _keep_as_file(update: Update, context: Context, why: str) -> None:
+    """A .md or .txt that is no journal is kept as any other document is (nothing a user
+    sends is dropped), and the user is told why it was not imported."""
+    await notes.capture(update, context)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(why)
 
 
 async def decide(update: Update, context: Context) -> None:
