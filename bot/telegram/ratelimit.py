@@ -155,6 +155,15 @@ class JournalRateLimiter(BaseRateLimiter[int]):
     async def initialize(self) -> None:
         """Nothing to set up."""
 
+    async def reaction_turn(self) -> None:
+        """Wait for a place in the reactions' window (Acks sending them itself)."""
+        await self._reactions.acquire()
+
+    def reaction_refused(self, seconds: float) -> None:
+        """A reaction got a 429: reactions pause as told, as process_request pauses them."""
+        self.flood_waits += 1
+        self._reactions.pause(seconds + 0.1)
+
     async def shutdown(self) -> None:
         """Nothing to release."""
 
