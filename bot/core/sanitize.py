@@ -62,6 +62,7 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # what a browser ignores inside a URL: ASCII whitespace and controls, and Unicode spaces
 _URL_IGNORED = re.compile(r"[\x00-\x20\x7f\s\u200b-\u200d\u2060\ufeff]")
 _TICKS = re.compile(r"`+")
+_DEFANG_STOP = re.compile(r"[\\`<{\]]")  # the characters defang_line() looks at
 # how much of a link target is judged: a longer one is refused (read once, never rescanned)
 _TARGET_MAX = 2048
 
@@ -116,6 +117,15 @@ def defang_line(line: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(line):
+        # the characters between the marks that can need an escape are kept as they are, in
+        # one piece: a step per character was most of an export's time on linked notes
+        stop = _DEFANG_STOP.search(line, i)
+        if stop is None:
+            out.append(line[i:])
+            break
+        if stop.start() > i:
+            out.append(line[i : stop.start()])
+            i = stop.start()
         ch = line[i]
         if ch == "\\":
             out.append(line[i : i + 2])
