@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
-from bot.core.view import day_html, note_html, pack, plain
+from bot.core.view import day_html, note_html, pack, parsed_note_html, plain
 from tests.test_markdown import note_trees
 
 ALLOWED = {"b", "i", "s", "code", "pre", "a", "blockquote"}
@@ -91,6 +91,33 @@ def test_any_day_is_well_formed_html_with_every_word(notes: list[NoteDraft]) -> 
             stripped = word.strip("*_`~[]()<>!\\#|=+-.:")
             if stripped.isalnum():
                 assert stripped in shown
+
+
+# words and the marks around them, which note_html() reads without a full parse, and the
+# marks and constructs that a short path must leave to it (one list to draw from: cheap)
+PIECES = (
+    ["a", "Zé", "中ж", "٣7", "😀", "w", "word"] * 12
+    + [" ", ",", ".", ":", "()", "/", "%41"] * 6
+    + [
+        *"\t\u00a0\u3000\u2028\r\x00_*`~[]<>&|\\#=+-!@:",
+        *["**b**", "[l](https://x.org)", "![i](m.png)", "<https://x.org>", "`c`", "~~s~~", "\\*"],
+        *["www.a.org", "https://x.org/a", "mailto:a@b.co", "a@b.co", "&amp;", "[^1]", "1. ", "2) "],
+        *["\n- ", "\n# ", "\n> ", "\n    ", "\n```", "\n~~~", "\n---", "\n===", "\n| -- |"],
+        *["\n[a]: /u", "\n[^1]: f", "\n1. ", "\n2) ", "\n10.", "\n\n", "\n", "  \n", " "],
+    ]
+)
+NOTE_TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NOTE_TEXTS, st.sampled_from(["\n", "\n    ◦ "]))
+@example("a\r- b", "\n")  # a carriage return is a line break: the list interrupts
+@example("a\u00a0", "\n")  # a paragraph's trailing white space is any Unicode space
+@example("a\n1.\nb", "\n")
+def test_the_short_paths_are_the_full_parse(text: str, newline: str) -> None:
+    """A note of one paragraph skips markdown-it's block pass, one of plain words its parse:
+    either gives exactly what the full parse gives."""
+    assert note_html(text, newline) == parsed_note_html(text, newline)
 
 
 def test_a_code_blocks_whole_info_string_is_its_label() -> None:

@@ -66,10 +66,32 @@ def _inline(children: list[Token], newline: str) -> str:
 MAX_PARSED_NOTE = 16_384
 
 
+# A note whose every line starts with a letter or a digit (not a list's `1.`) and does not
+# end in a space is one paragraph: no block construct starts with a word, and a paragraph's
+# trailing white space is stripped before its inline markup is read. Such a note needs only
+# markdown-it's inline pass, and one that also holds nothing an inline rule acts on (escapes,
+# code, emphasis, strikethrough, links, images, autolinks, entities, a bare link's `www.`,
+# `https:` or `@`) needs no parse at all: a long imported day is mostly such notes.
+# test_the_short_paths_are_the_full_parse holds both to parsed_note_html().
+_LINE = r"(?!\d+[.)](?:[ \t\n]|\Z))[^\W_][^\n\r]*(?<!\s)"
+_PARAGRAPH = re.compile(rf"{_LINE}(?:\n{_LINE})*")
+_INLINE_MARK = re.compile(r"[\\`*_~\[<&@\r\x00]|www\.|(?:https?|mailto|xmpp):")
+
+
 def note_html(text: str, newline: str = "\n") -> str:
     """One note's markdown as Telegram HTML; `newline` continues a line inside the bullet."""
     if len(text) > MAX_PARSED_NOTE:
         return html.escape(unescape(text), quote=False).replace("\n", newline)
+    if _PARAGRAPH.fullmatch(text):
+        if not _INLINE_MARK.search(text):
+            return html.escape(text, quote=False).replace("\n", newline)
+        tokens = parser(front_matter=False).parseInline(text)
+        return _inline(tokens[0].children or [], newline)
+    return parsed_note_html(text, newline)
+
+
+def parsed_note_html(text: str, newline: str = "\n") -> str:
+    """note_html() by markdown-it's full parse, block structure and all."""
     parts: list[str] = []
     quote = 0
     for tok in parser(front_matter=False).parse(text):
