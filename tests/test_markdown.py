@@ -19,6 +19,7 @@ from bot.core.mdparser import can_strike, parser
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
 from bot.core.sanitize import neutralize
+from tests.test_view import shows_every_word
 
 HOSTILE = [
     "## 2021-01-01",
@@ -150,11 +151,13 @@ def strip_done(notes: list[NoteDraft]) -> list[NoteDraft]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(note_trees(), min_size=1, max_size=4))
 def test_render_then_parse_gives_the_same_tree(notes: list[NoteDraft]) -> None:
+    """…and the same day in the chat is well formed HTML with every word."""
     rendered = "\n".join(render_body(notes))
     parsed = markdown_to_drafts(rendered)
     assert shape(parsed) == shape(notes), rendered
     # and rendering again is byte-identical
     assert "\n".join(render_body(parsed)) == rendered
+    shows_every_word(notes)
 
 
 def shape(notes: list[NoteDraft]) -> list[tuple[str, bool, bool, list[object]]]:
