@@ -13,7 +13,7 @@ import functools
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,7 +40,14 @@ pytestmark = pytest.mark.skipif(
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def wait(driver: Any, until: Callable[[Any], Any]) -> Any:
+    """WebDriverWait(driver, 20).until(until), imported when first used: selenium's waits
+    import trio (0.2-0.3 s of CPU), which every test process that collects this module paid."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 20).until(until)
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +130,11 @@ def errors(driver: Any) -> list[str]:
 
 def open_page(driver: Any, url: str) -> None:
     driver.get(url)
-    WebDriverWait(driver, 20).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
+    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def search_results(driver: Any) -> list[str]:
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "status").text)
+    wait(driver, lambda d: d.find_element(By.ID, "status").text)
     return [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#results li")]
 
 
@@ -162,7 +167,7 @@ def every_page_loads_from_disk_without_console_errors_and_search_finds_chinese(
     assert browser.find_elements(By.CSS_SELECTOR, "#results mark")[0].text == WORD
     assert errors(browser) == []
     browser.find_element(By.CSS_SELECTOR, "#results a.day").click()  # newest first: 2021-4-8
-    WebDriverWait(browser, 20).until(lambda d: "2021-04.html" in d.current_url)
+    wait(browser, lambda d: "2021-04.html" in d.current_url)
     assert browser.current_url.endswith("months/2021-04.html#d2021-04-08")
     open_page(browser, base + "index.html")
     shot = tmp_path / "site.png"
@@ -178,21 +183,22 @@ def served_the_search_box_finds_what_is_typed(served: str, browser: Any) -> None
     box = browser.find_element(By.CSS_SELECTOR, "header form input[name=q]")
     box.send_keys(WORD)
     box.submit()
-    WebDriverWait(browser, 20).until(lambda d: "search.html" in d.current_url)
+    wait(browser, lambda d: "search.html" in d.current_url)
     found = search_results(browser)
     assert any("ScanNet数据的问题" in text for text in found), found
     page = browser.find_element(By.ID, "q")
     page.clear()
     page.send_keys("ScanNet 数据 问题")  # every word must be in the note
-    WebDriverWait(browser, 20).until(
+    wait(
+        browser,
         lambda d: all(
             "ScanNet" in li.text and "数据" in li.text
             for li in d.find_elements(By.CSS_SELECTOR, "#results li")
-        )
+        ),
     )
     page.clear()
     page.send_keys("没有这个词")
-    WebDriverWait(browser, 20).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#results li"))
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#results li"))
     assert errors(browser) == []
 
 
