@@ -41,11 +41,16 @@ USER = 1001
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Temporary files in memory (/dev/shm) when it has room and TMPDIR is not set.
+    """Hypothesis without the plugins other packages register; temporary files in memory
+    (/dev/shm) when it has room and TMPDIR is not set.
 
+    Trio (there for selenium) registers one: importing hypothesis imported trio and ran a
+    full garbage collection, in each test process and in the one that prints the summary
+    (0.2 s of its CPU); no test runs trio.
     Every SQLite commit fsyncs (synchronous=FULL), about 2.5 ms each on this machine's disk
     and far more when it is busy; the tests commit thousands of times and test no power loss.
     """
+    os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")  # before any test module imports it
     shm = "/dev/shm"
     if "TMPDIR" in os.environ or not os.path.isdir(shm) or not os.access(shm, os.W_OK):
         return
