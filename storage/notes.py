@@ -248,37 +248,52 @@ class Notes:
         """Store several messages in one transaction (a group commit), in order, and mark
         the inbox rows they came from processed in the same commit.
 
-        Each message has its own savepoint: one that fails is rolled back alone and its
-        slot holds the error. A database that is away fails the whole call, and then
-        nothing of it is stored.
+        A group of plain new messages goes in a few statements for them all (_add_fast);
+        otherwise, or when that meets another writer's row, each message has its own
+        savepoint: one that fails is rolled back alone and its slot holds the error. A
+        database that is away fails the whole call, and then nothing of it is stored.
         """
         now = self._clock.now()
-        results: list[Stored | Exception] = []
+        try:
+            # no savepoint around the fast path (two round trips a group on PostgreSQL): on
+            # its IntegrityError the whole transaction is rolled back, nothing of it stored
+            with self._sessions.begin() as s:
+                self._write_lock(s)
+                fast = self._add_fast(s, messages, now)
+                if fast is not None:
+                    mark_done(s, inbox_done or [], now)
+                    return fast
+                return self._one_by_one(s, messages, inbox_done or [], now)
+        except IntegrityError:
+            pass  # another writer got there first: one message at a time, anew
         with self._sessions.begin() as s:
-            if s.get_bind().dialect.name == "sqlite":
-                # the write lock first (waiting for it up to busy_timeout): a transaction
-                # opened by the first SAVEPOINT would read first, and SQLite refuses at
-                # once to turn a read into a write when another writer committed meanwhile
-                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            self._write_lock(s)
+            return self._one_by_one(s, messages, inbox_done or [], now)
+
+    @staticmethod
+    def _write_lock(s: Session) -> None:
+        if s.get_bind().dialect.name == "sqlite":
+            # the write lock first (waiting for it up to busy_timeout): a transaction
+            # opened by the first SAVEPOINT would read first, and SQLite refuses at
+            # once to turn a read into a write when another writer committed meanwhile
+            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _one_by_one(
+        self, s: Session, messages: list[NewMessage], inbox_done: list[int], now: datetime
+    ) -> list[Stored | Exception]:
+        """Each message in its own savepoint, in an open transaction; then the inbox's marks."""
+        results: list[Stored | Exception] = []
+        for new in messages:
             try:
                 with s.begin_nested():
-                    fast = self._add_fast(s, messages, now)
+                    results.append(self._add(s, new, now))
             except IntegrityError:
-                fast = None  # another writer got there first: one message at a time
-            if fast is not None:
-                mark_done(s, inbox_done or [], now)
-                return fast
-            for new in messages:
-                try:
-                    with s.begin_nested():
-                        results.append(self._add(s, new, now))
-                except IntegrityError:
-                    results.append(Stored("duplicate"))
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    results.append(exc)
-            mark_done(s, inbox_done or [], now)
+                results.append(Stored("duplicate"))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                results.append(exc)
+        mark_done(s, inbox_done, now)
         return results
 
     def _add_fast(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from bot.core.capture import message_notes
@@ -334,5 +335,40 @@ def test_a_group_without_repeats_is_one_insert_a_level_and_the_same_notes(
     assert [r.note_id is not None for r in together] == [True] * len(messages)  # type: ignore[union-attr]
     assert len(inserts) == 3  # the deepest tree has three levels (b2 under b1 under b)
     assert tree(grouped[0]) == tree(one_by_one[0])
+    for engine, _ in (one_by_one, grouped):
+        engine.dispose()
+
+
+class RacedNotes(Notes):
+    """Real notes, except that the first group's fast path, its rows written, fails as the
+    database fails it when another writer's row got there first."""
+
+    def _add_fast(self, s: Session, messages: list[NewMessage], now: Any) -> Any:
+        stored = super()._add_fast(s, messages, now)
+        if not getattr(self, "raced", False):
+            self.raced = True
+            raise IntegrityError("INSERT INTO notes", {}, Exception("another writer's row"))
+        return stored
+
+
+def test_a_group_whose_fast_path_fails_is_stored_anew_one_at_a_time(
+    tmp_path: Any, db_url: str
+) -> None:
+    """Nothing of the failed fast path stays (it has no savepoint of its own): each message's
+    notes once, as one message at a time stores them, and the inbox rows marked done."""
+    texts = ["plain", "- a\n- b\n  - b1\n    - b2\n  - b3\n- c", "[ ] a todo"]
+    messages = [new_message(n + 1, texts[n % len(texts)], days_ago=n % 2) for n in range(6)]
+    one_by_one, grouped = journal(f"sqlite:///{tmp_path / 'one.db'}"), journal(db_url)
+    singles = [Notes(one_by_one[1], SystemClock()).add_message(m.ref, m.day, m.drafts)
+               for m in messages]  # fmt: skip
+    inbox = Inbox(grouped[1], SystemClock())
+    inbox.store([(n, USER, json.dumps({"update_id": n})) for n in range(1, 4)])
+    rows = [row.id for row in inbox.pending()]
+    notes = RacedNotes(grouped[1], SystemClock())
+    together = notes.add_many(messages, rows)
+    assert notes.raced
+    assert [r.status for r in together] == [r.status for r in singles]  # type: ignore[union-attr]
+    assert tree(grouped[0]) == tree(one_by_one[0])
+    assert inbox.pending() == []
     for engine, _ in (one_by_one, grouped):
         engine.dispose()
