@@ -9,27 +9,26 @@ from hypothesis import strategies as st
 from bot.core import journal_doc
 from bot.core.journal_doc import parse_journal
 from bot.core.sanitize import neutralize, neutralize_line
+from tests.pieces import pieces
 
 # pieces that start blocks, break lines, open fences, tables and references, or strike
-PIECES = st.sampled_from(
-    [
-        "a", "note", "日知录", " ", "  ", "\t", "\u3000", "#", "## ", "#tag", ">", "* ", "- ",
-        "+ ", "*", "-", "_", "***", "---", "___", "1. ", "2) ", "1.5", "```", "~~~", "~~",
-        "`x*y`", "[a]: http://x", "[^1]: f", "[ ] ", "|", "a | b", "![](https://e.com/i.png)",
-        "<b>", "{:", "=", "==", "\\", "**", "[x](javascript:y)", "{{ x }}", ":", "$$",
-    ]
-)  # fmt: skip
-TEXT = st.lists(PIECES, min_size=0, max_size=5).map("".join)
-WORDS = st.lists(st.sampled_from(["a", "note", "日知录", " ", "#tag", "~~", "`x`"]), min_size=1)
+PIECES = [
+    "a", "note", "日知录", " ", "  ", "\t", "\u3000", "#", "## ", "#tag", ">", "* ", "- ",
+    "+ ", "*", "-", "_", "***", "---", "___", "1. ", "2) ", "1.5", "```", "~~~", "~~",
+    "`x*y`", "[a]: http://x", "[^1]: f", "[ ] ", "|", "a | b", "![](https://e.com/i.png)",
+    "<b>", "{:", "=", "==", "\\", "**", "[x](javascript:y)", "{{ x }}", ":", "$$",
+]  # fmt: skip
+TEXT = pieces(PIECES, max_size=5)
+WORDS = pieces(["a", "note", "日知录", " ", "#tag", "~~", "`x`"], min_size=1)
 BULLET = st.tuples(
     st.sampled_from([0, 0, 2, 2, 4, 6, 1, 3, 5, 8]), st.sampled_from("**-+"), WORDS | TEXT
-).map(lambda t: " " * t[0] + t[1] + " " + "".join(t[2]))
+).map(lambda t: " " * t[0] + t[1] + " " + t[2])
 OTHER = st.sampled_from(["", "  ", "text", "    code", "1. x", "===", "---", "| a |", "> q"])
 LINE = st.one_of(BULLET, BULLET, BULLET, OTHER)
 PLAIN = st.tuples(
     st.sampled_from([0, 0, 2, 2, 4, 1, 3]),
     st.sampled_from("*-+"),
-    WORDS.map("".join).filter(lambda t: t[0] != " " and "~~~" not in t),
+    WORDS.filter(lambda t: t[0] != " " and "~~~" not in t),
 )
 DAY = st.lists(LINE, max_size=8) | st.lists(  # the second: mostly the shortcut's case
     PLAIN.map(lambda t: " " * t[0] + t[1] + " " + t[2]), max_size=12
