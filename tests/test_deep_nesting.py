@@ -5,6 +5,7 @@ the list items it cannot nest."""
 from __future__ import annotations
 
 import io
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,15 @@ def test_deep_chain_renders_capped_and_reads_back_whole(depth: int) -> None:
     assert len(pieces) == 1 and pieces[0].count("\n") == depth - 1
     site = Markdown("media/").notes(notes, "", Rendered())  # `rizhilu site`
     assert site.count("<li>") == depth and site.count("<ul>") == MAX_DEPTH
+
+
+def test_a_bare_note_is_the_note_without_its_children() -> None:
+    note = NoteDraft("t", "block", ordered=True, done=True, paren=True, children=[NoteDraft("c")])
+    assert note.bare() == replace(note, children=[])
+    # bare() names every field but the children: one added must be added there too
+    assert [f.name for f in fields(NoteDraft)] == [
+        "text", "kind", "ordered", "done", "paren", "children",
+    ]  # fmt: skip
 
 
 def test_import_reports_nesting_beyond_the_limit() -> None:
