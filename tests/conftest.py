@@ -16,26 +16,27 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
-from sqlalchemy import Connection, Engine, insert, inspect, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import FixedClock, SystemClock
 from bot.core.render import render_body
 from bot.emulator import FakeBotAPI
 from bot.settings import Settings, load_settings
-from bot.telegram.ratelimit import Pace
-from storage.actions import Actions
-from storage.engine import SCHEMA_HEAD, make_engine, migrate, session_factory, sqlite_file
-from storage.models import Base
-from storage.notes import Notes
-from storage.reader import Reader
-from storage.scratch import scratch_schema
-from storage.tables import new_user, users
-from storage.users import Users
+
+# SQLAlchemy, the storage layer and python-telegram-bot (0.4 s of CPU) are imported where
+# they are used: the process that hands the tests out loads this file too, and uses none
+# of it (the tests' own processes start once it has)
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.telegram.ratelimit import Pace
+    from storage.actions import Actions
+    from storage.notes import Notes
+    from storage.reader import Reader
+    from storage.users import Users
 
 USER = 1001
 
@@ -180,6 +181,8 @@ POSTGRES = os.environ.get("RIZHILU_TEST_POSTGRES_URL", "postgresql://postgres@12
 
 def postgres_schema_url() -> Iterator[str]:
     """A new empty schema on the local PostgreSQL (dropped afterwards), or a clean skip."""
+    from storage.scratch import scratch_schema
+
     with scratch_schema(POSTGRES) as url:
         if url is None:
             pytest.skip("PostgreSQL is not available")
@@ -202,6 +205,9 @@ class WorkerSchema:
         self._engine: Engine | None = None
 
     def _new(self) -> str:
+        from storage.engine import make_engine, migrate
+        from storage.scratch import scratch_schema
+
         url = self._schemas.enter_context(scratch_schema(POSTGRES, "w_"))
         if url is None:
             pytest.skip("PostgreSQL is not available")
@@ -213,6 +219,12 @@ class WorkerSchema:
 
     def clean(self) -> str:
         """The schema's URL, every table empty and every sequence restarted."""
+        from sqlalchemy import inspect, text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from storage.engine import SCHEMA_HEAD
+        from storage.models import Base
+
         if self.url is None or self._engine is None:
             return self._new()
         tables = list(Base.metadata.sorted_tables)
@@ -241,6 +253,8 @@ class WorkerSchema:
 
 def empty_tables(conn: Connection) -> None:
     """Every row of the journal's tables deleted (each table before the ones it refers to)."""
+    from storage.models import Base
+
     for table in reversed(Base.metadata.sorted_tables):
         conn.execute(table.delete())
 
@@ -288,6 +302,8 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @functools.cache
 def _empty_journal() -> bytes:
     """A new SQLite journal at the newest schema, migrated once per test process."""
+    from storage.engine import make_engine, migrate
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "journal.db"
         engine = make_engine(f"sqlite:///{path}")
@@ -303,6 +319,8 @@ def migrated_engine(url: str) -> Engine:
     run, and hundreds of tests and examples start from an empty journal); anything else
     is migrated.
     """
+    from storage.engine import make_engine, migrate
+
     engine = make_engine(url)
     db = engine.url.database
     if engine.dialect.name == "sqlite" and db and db != ":memory:" and not Path(db).exists():
@@ -384,12 +402,19 @@ class Repos:
 
 
 def repositories(sessions: sessionmaker[Session], clock: Any) -> Repos:
+    from storage.actions import Actions
+    from storage.notes import Notes
+    from storage.reader import Reader
+    from storage.users import Users
+
     return Repos(Users(sessions, clock), Notes(sessions, clock), Reader(sessions),
                  Actions(sessions, clock))  # fmt: skip
 
 
 @pytest.fixture
 def repos(db_url: str, clock: FixedClock) -> Iterator[Repos]:
+    from storage.engine import session_factory
+
     engine = migrated_engine(db_url)
     yield repositories(session_factory(engine), clock)
     engine.dispose()
@@ -501,6 +526,7 @@ async def start_bot(
     fake: FakeBotAPI, make_settings: Callable[..., Settings]
 ) -> AsyncIterator[Callable[..., Any]]:
     from bot.telegram.runner import run_bot
+    from storage.engine import sqlite_file
 
     bots: list[RunningBot] = []
 
@@ -540,6 +566,10 @@ def add_users(engine: Engine, people: Iterable[int], now: datetime) -> None:
     """Users with a 21:30 reminder, the rows their first contact makes (as users.ensure
     writes them), in one INSERT: a crowd of 200, one ensure() each, was 200 transactions
     and most of the CPU of the tests that need one."""
+    from sqlalchemy import insert
+
+    from storage.tables import new_user, users
+
     rows = [new_user(u, u, f"user {u}", "UTC", "21:30", now) for u in people]
     with engine.begin() as conn:
         conn.execute(insert(users), rows)
@@ -551,6 +581,8 @@ R = TypeVar("R")
 def away(repo: R, method: str, times: int = 1) -> R:
     """A copy of a repository whose `method` finds the database away for its first `times`
     calls (a fake for outages: PostgreSQL restarting, a dropped connection)."""
+    from sqlalchemy.exc import OperationalError
+
     fake = copy.copy(repo)
     real = getattr(repo, method)
     left = [times]
