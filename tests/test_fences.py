@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bot.core.journal_doc import parse_journal
 from bot.core.mdparser import in_fences, parser
 from bot.core.sanitize import neutralize
+from tests.pieces import pieces
 
 
 def test_fence_lines_and_body_are_inside() -> None:
@@ -45,7 +45,7 @@ LINES = ["```", "````", "~~~", "~~~~", "```py", "```a`b", "~~~a`b", "``` \t", "`
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(LINES), max_size=12))
+@given(pieces([line + "\n" for line in LINES], max_size=12).map(lambda t: t.split("\n")[:-1]))
 def test_agrees_with_markdown_it(lines: list[str]) -> None:
     want = [False] * len(lines)
     text = "".join(line + "\n" for line in lines)  # so a last empty line is a line too
