@@ -252,6 +252,12 @@ class Settings:
         default=None, metadata={"parse": _integer(1, 10_000_000, optional=True)}
     )
     rate_limit: int = field(default=30, metadata={"parse": _integer(0, 1000)})
+    # the ✍ reactions: on rizhilu's own kept-alive connections (bot/telegram/wire.py), or
+    # through python-telegram-bot's HTTP stack as every other request
+    reactions_via: Literal["own", "ptb"] = field(
+        default="own",
+        metadata={"parse": _choice("own", "ptb", prepare=lambda v: str(v).strip().lower())},
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = field(
         default="INFO", metadata={"parse": _choice("DEBUG", "INFO", "WARNING", "ERROR")}
     )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
+from bot.emulator import FakeBotAPI
 from bot.logs import RedactToken, redact
 from bot.settings import SettingsError, load_settings
+from bot.telegram.services import KEY
+from tests.conftest import USER
 
 TOKEN = "123456789:" + "FAKE-not-a-real-token-00000000000000"  # token-shaped, made up
 
@@ -21,6 +25,7 @@ def test_defaults() -> None:
     assert s.day_starts_at == time(4, 0) and s.timezone == "UTC"
     assert s.reminder_time == time(21, 30)
     assert s.allowed_user_ids.is_empty
+    assert s.reactions_via == "own"
 
 
 def test_env_file_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,6 +52,7 @@ def test_env_file_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("database_url", "mysql://x"),
         ("telegram_base_url", "ftp://x"),
         ("log_level", "LOUD"),
+        ("reactions_via", "httpx"),
     ],
 )
 def test_invalid_values_name_the_setting(name: str, value: str) -> None:
@@ -141,3 +147,15 @@ def test_webhook_secrets_are_redacted() -> None:
     rec = logging.LogRecord("x", logging.INFO, __file__, 1, f"got {made_at_start}", None, None)
     f.filter(rec)
     assert made_at_start not in rec.getMessage() and "<secret>" in rec.getMessage()
+
+
+@pytest.mark.parametrize("via", ["own", "ptb"])
+async def test_reactions_go_the_way_the_setting_says(
+    via: str, fake: FakeBotAPI, start_bot: Any
+) -> None:
+    bot = await start_bot(reactions_via=via)
+    acks = bot.exposed["app"].bot_data[KEY].acks
+    assert (acks._wire is not None) == (via == "own")
+    fake.send(USER, "a note")
+    await bot.reacted(1)
+    assert "a note" in await bot.markdown(USER)

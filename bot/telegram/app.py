@@ -94,7 +94,7 @@ def build_application(svc: Services, *, own_intake: bool, pace: Pace | None = No
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data[KEY] = svc
-    svc.acks = Acks(app.bot, pace=pace, tls=tls["verify"])
+    svc.acks = Acks(app.bot, pace=pace, tls=tls["verify"], own_wire=settings.reactions_via == "own")
     svc.writer = NoteWriter(lambda: svc.notes)
     register(app)
     return app
