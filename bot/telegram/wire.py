@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import ssl
 import urllib.request
 from dataclasses import dataclass
@@ -21,15 +22,29 @@ from urllib.parse import quote_plus, urlsplit
 
 TIMEOUT = 10.0  # seconds for one exchange, connecting included (PTB's: 5 s connect, 5 s read)
 IDLE = 20.0  # a connection idle longer is not reused: the server may be closing it
-MAX_HEAD = 64 * 1024  # the answer's status line and headers
+MAX_HEAD = 64 * 1024  # the answer's status line and headers; its trailers too
+# the answer's body, its chunks' framing included. A reaction's answer is ~40 bytes and an
+# error's JSON not much more, while the Bot API server's answer is not trusted: a crafted
+# Content-Length or an endless body would otherwise be read into memory until the timeout
+MAX_BODY = 1024 * 1024
 
 
 class WireError(Exception):
     """No answer: the connection failed, timed out, or the answer could not be read."""
 
-    def __init__(self, why: str, *, timed_out: bool = False) -> None:
+    def __init__(self, why: str, *, timed_out: bool = False, unheard: bool = False) -> None:
         super().__init__(why)
         self.timed_out = timed_out  # the request may have been applied
+        # the connection failed before any of an answer came: an idle one the server closed
+        self.unheard = unheard
+
+
+class _Refused(Exception):
+    """An answer this does not read: too large, or not HTTP/1.x."""
+
+
+class _Unheard(Exception):
+    """The connection ended before the first byte of an answer."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,13 @@ class Answer:
             return None
         parameters = self.body.get("parameters")
         wait = parameters.get("retry_after") if isinstance(parameters, dict) else None
-        return float(wait) if isinstance(wait, int | float) else None
+        if not isinstance(wait, int | float) or isinstance(wait, bool):
+            return None
+        try:
+            seconds = float(wait)
+        except OverflowError:  # an int beyond a float's range
+            return None
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
     @property
     def description(self) -> str:
@@ -62,11 +83,20 @@ class _Connection:
 
     async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
         """Send a request; the answer's status, body, and whether the connection stays open."""
-        self.writer.write(request)
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            self.writer.write(request)
+            await self.writer.drain()
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            raise _Unheard from exc
+        except OSError as exc:  # a reset, or a write to a socket the server closed
+            raise _Unheard from exc
         lines = head[:-4].split(b"\r\n")
         version, status, *_ = lines[0].split(b" ", 2)
+        if not version.startswith(b"HTTP/1.") or len(status) != 3 or not status.isdigit():
+            raise _Refused("not an HTTP/1.x answer")
         keep = version == b"HTTP/1.1"
         length: int | None = None
         chunked = False
@@ -74,6 +104,8 @@ class _Connection:
             name, _, value = line.partition(b":")
             name, value = name.strip().lower(), value.strip().lower()
             if name == b"content-length":
+                if not value.isdigit():  # int() would take "-1", "+1" and "1_0"
+                    raise _Refused("a malformed Content-Length")
                 length = int(value)
             elif name == b"transfer-encoding":
                 chunked = value != b"identity"
@@ -82,21 +114,42 @@ class _Connection:
         if chunked:
             body = await self._chunks()
         elif length is not None:
+            if length > MAX_BODY:  # refused unread
+                raise _Refused(f"an answer of over {MAX_BODY} bytes")
             body = await self.reader.readexactly(length)
         else:  # the body runs to the end of the connection
-            body, keep = await self.reader.read(), False
+            body, keep = await self._to_the_end(), False
         return int(status), body, keep
 
     async def _chunks(self) -> bytes:
-        parts: list[bytes] = []
+        body = bytearray()
+        # the framing counts: an endless run of 1-byte chunks reads 6 bytes for each
+        room = MAX_BODY
         while True:
-            size = int((await self.reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            line = await self.reader.readuntil(b"\r\n")
+            size = int(line.split(b";", 1)[0], 16)
+            room -= len(line) + size + 2
+            if room < 0 or size < 0:
+                raise _Refused(f"an answer of over {MAX_BODY} bytes")
             if size == 0:
-                while await self.reader.readuntil(b"\r\n") != b"\r\n":
-                    pass  # trailers
-                return b"".join(parts)
-            parts.append(await self.reader.readexactly(size))
-            await self.reader.readexactly(2)
+                break
+            body += await self.reader.readexactly(size)
+            if await self.reader.readexactly(2) != b"\r\n":
+                raise _Refused("a malformed chunk")
+        room = MAX_HEAD
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            room -= len(line)  # trailers, ignored
+            if room < 0:
+                raise _Refused(f"trailers of over {MAX_HEAD} bytes")
+        return bytes(body)
+
+    async def _to_the_end(self) -> bytes:
+        body = bytearray()
+        while piece := await self.reader.read(MAX_BODY + 1 - len(body)):
+            body += piece
+            if len(body) > MAX_BODY:
+                raise _Refused(f"an answer of over {MAX_BODY} bytes")
+        return bytes(body)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -150,7 +203,7 @@ class ReactionWire:
             try:
                 return await self._exchange(conn, request)
             except WireError as exc:
-                if exc.timed_out:
+                if not exc.unheard:  # the server had it (an answer came, unread or in time)
                     raise
                 # the server may have closed it meanwhile; the reaction is set once however
                 # often it is sent, so it goes once more on a new connection
@@ -174,8 +227,16 @@ class ReactionWire:
         except asyncio.CancelledError:  # a stop: the connection is in an unknown state
             conn.close()
             raise
+        except _Refused as exc:  # the connection is mid-answer: closed, never reused
+            conn.close()
+            raise WireError(f"answer refused: {exc}") from exc
+        except _Unheard as exc:
+            conn.close()
+            why = type(exc.__cause__).__name__
+            raise WireError(f"no answer: {why}", unheard=True) from exc.__cause__
         except (OSError, EOFError, ValueError, asyncio.LimitOverrunError) as exc:
-            # IncompleteReadError is an EOFError; a malformed answer a ValueError
+            # IncompleteReadError is an EOFError; a malformed answer a ValueError; a head
+            # over MAX_HEAD a LimitOverrunError
             conn.close()
             raise WireError(f"no answer: {type(exc).__name__}") from exc
         if keep:
@@ -187,7 +248,7 @@ class ReactionWire:
             return Answer(status)
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             parsed = None
         return Answer(status, parsed if isinstance(parsed, dict) else None)
 
