@@ -6,9 +6,12 @@ own): each `rizhilu run` costs about a second of CPU to start and stop."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,9 +26,10 @@ from bot.core.render import render_body
 from bot.emulator import FakeBotAPI
 from bot.settings import Settings
 from storage.engine import make_engine, session_factory
+from storage.inbox import ChatLocks
 from storage.models import InboxUpdate, Note
 from storage.reader import Reader
-from tests.conftest import USER
+from tests.conftest import USER, WorkerSchema
 from tests.test_run_safety import cli_env, free_port, rizhilu
 from tests.test_webhook import post
 
@@ -159,3 +163,63 @@ def test_two_replicas_handle_each_update_once_in_order_and_a_killed_one_loses_no
     assert notes == 3 * len(CHATS) + 3 * len(LATER) + 1  # the first part's, and these once
     days[LATER[0]] = days[LATER[0]].removesuffix("\n* after the kill")
     assert days == {chat: talks[chat][1] for chat in LATER}
+
+
+@pytest.fixture
+def db_url(worker_schema: WorkerSchema) -> str:
+    """The bots of start_bot on PostgreSQL only: replicas share it."""
+    return worker_schema.clean()
+
+
+class WatchedLocks(ChatLocks):
+    """The real chat locks; each take that left keys to another holder is noted, with the
+    time it started."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.refusals: list[tuple[float, set[int]]] = []
+        self._noted = threading.Lock()
+
+    def take(self, keys: list[int]) -> set[int]:
+        started = time.monotonic()
+        won = super().take(keys)
+        if set(keys) - won:
+            with self._noted:
+                self.refusals.append((started, set(keys) - won))
+        return won
+
+
+async def test_a_chat_another_replica_holds_is_taken_soon_after_it_is_given_back(
+    fake: FakeBotAPI, start_bot: Any, db_url: str
+) -> None:
+    bot = await start_bot()
+    svc = bot.exposed["services"]
+    intake = svc.intake
+    # the idle look would find the chat at last; a note must not wait for it
+    intake.idle_wait = 600
+    await asyncio.to_thread(intake.locks.close)
+    intake.locks = watched = WatchedLocks(svc.engine)
+    other = ChatLocks(make_engine(db_url))  # the replica that holds the chat for now
+    try:
+        assert await asyncio.to_thread(other.take, [USER]) == {USER}
+        texts = ["stored while the chat is held elsewhere", "and the next one"]
+        await intake.accept(
+            [
+                {"update_id": 10_000 + n, "message": fake.message(USER, text)}
+                for n, text in enumerate(texts)
+            ]
+        )
+        # held: looked at again after 25 ms, then twice as late each time (no busy loop)
+        await bot.until(lambda: len(watched.refusals) >= 4)
+        tries = [at for at, _ in watched.refusals]
+        for n, (before, after) in enumerate(itertools.pairwise(tries)):
+            assert after - before >= intake.held_pause * 2**n
+        assert {USER} == set().union(*(keys for _, keys in watched.refusals))
+        await asyncio.to_thread(other.give, [USER])  # its batch is done
+        await bot.reacted(2)
+    finally:
+        await asyncio.to_thread(other.close)
+    assert (
+        await bot.markdown(USER) == "* stored while the chat is held elsewhere\n* and the next one"
+    )
+    assert len(fake.calls_to("setMessageReaction")) == 2  # each once

@@ -25,6 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -61,6 +62,20 @@ MAX_MEDIA_PAUSE = 3600.0
 
 
 ROW_LOCKS = 1 << 62  # lock keys of updates without a chat: their row id plus this
+# a chat another replica holds is looked at again this soon, then twice as late each time
+# it is still held (up to idle_wait): that replica gives it back after its batch without
+# looking for the rows stored meanwhile by others, which waited for the idle look (5 s)
+HELD_PAUSE = 0.025
+
+
+@dataclass
+class HeldElsewhere:
+    """A chat another replica held at the last try: when to look at its rows again."""
+
+    chat: int | None  # None: an update without a chat (its row is its lane)
+    row: int
+    pause: float  # since that try
+    due: float  # the event loop's time of the next look
 
 
 def lock_key(row: Pending) -> int:
@@ -200,6 +215,9 @@ class Intake:
         self._giver: asyncio.Task[None] | None = None
         self._to_give: list[int] = []  # chats whose lanes ended, to give back
         self._look_again = False  # read the inbox from its start next time
+        self.held_pause = HELD_PAUSE
+        self._elsewhere: dict[int, HeldElsewhere] = {}  # chats another replica holds
+        self._looking: dict[int, HeldElsewhere] = {}  # those being looked at again now
 
     @property
     def alive(self) -> bool:
@@ -393,26 +411,40 @@ class Intake:
                     due = (
                         await db(self.inbox.pending, self._batch, due=True) if self._waiting else []
                     )
+                    # the chats another replica held, due a new look: their rows, as the
+                    # read after the cursor will not show them again (older)
+                    chats, row_ids = self._look_elsewhere(loop.time())
+                    again = (
+                        await db(self.inbox.pending_in, chats, row_ids) if chats or row_ids else []
+                    )
                     rows = await db(self.inbox.pending, self._batch, after=cursor)
                 except Exception as exc:
                     self.outage.failed(exc, "reading the inbox")
+                    self._elsewhere.update(self._looking)  # still due
+                    self._looking.clear()
                     await self._rest()
                     continue
                 fresh: dict[int, Pending] = {}  # due retries first: they are older
-                for row in [*due, *rows]:
+                for row in [*due, *again, *rows]:
                     if row.id not in before and row.id not in self._inflight:
                         fresh.setdefault(row.id, row)
                 taking = list(fresh.values())
                 if self.locks is not None and taking:
                     taking = await self._claim(taking, lanes)
+                # those looked at again and not refused once more: taken, or done elsewhere
+                self._looking.clear()
                 for row in taking:
                     self._inflight.add(row.id)
                     lanes.submit(lane_of(row), row)
                 if rows:
                     cursor = rows[-1].id
                     continue
+                wait = self.idle_wait
+                if self._elsewhere:
+                    soonest = min(held.due for held in self._elsewhere.values())
+                    wait = min(wait, max(soonest - loop.time(), 0.0))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             await lanes.close()  # each lane finishes the update in hand; the rest are replayed
             await self._flush()
@@ -447,6 +479,7 @@ class Intake:
             for key in held:
                 self._give_later(key)
             return ours
+        self._held_elsewhere(new, held)
         taken = [row for row in taken if row.id not in before and row.id not in self._inflight]
         for key in held - {lock_key(row) for row in taken}:
             self._give_later(key)  # nothing left to do in that chat
@@ -456,6 +489,39 @@ class Intake:
         if len(kept) < len(ours):
             self._look_again = True
         return sorted(kept + taken, key=lambda row: row.id)
+
+    def _held_elsewhere(self, rows: list[Pending], held: set[int]) -> None:
+        """Note the chats of these rows that another replica holds (looked at again soon),
+        and forget those now taken."""
+        now = asyncio.get_running_loop().time()
+        for row in rows:
+            key = lock_key(row)
+            if key in held:
+                self._elsewhere.pop(key, None)
+                self._looking.pop(key, None)
+                continue
+            if key in self._elsewhere:  # not due yet: the same pause
+                continue
+            looked = self._looking.pop(key, None)
+            # held still at a look again: twice as long before the next (no busy loop on
+            # a chat held by a connection that is dead but not yet timed out)
+            pause = min(looked.pause * 2, self.idle_wait) if looked else self.held_pause
+            self._elsewhere[key] = HeldElsewhere(row.chat_id, row.id, pause, now + pause)
+
+    def _look_elsewhere(self, now: float) -> tuple[list[int], list[int]]:
+        """The chats held elsewhere due a new look (and rows without a chat), moved to
+        _looking until the look is over."""
+        chats: list[int] = []
+        row_ids: list[int] = []
+        for key, held in list(self._elsewhere.items()):
+            if held.due <= now:
+                del self._elsewhere[key]
+                self._looking[key] = held
+                if held.chat is not None:
+                    chats.append(held.chat)
+                else:
+                    row_ids.append(held.row)
+        return chats, row_ids
 
     def _lane_ended(self, lane: tuple[str, int]) -> None:
         if self.locks is not None:
