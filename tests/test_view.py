@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.core.mdparser import unescape
 from bot.core.notes import NoteDraft
 from bot.core.view import day_html, note_html, pack, parsed_note_html, plain
+from tests.pieces import pieces
 
 ALLOWED = {"b", "i", "s", "code", "pre", "a", "blockquote"}
 
@@ -93,7 +94,7 @@ def shows_every_word(notes: list[NoteDraft]) -> None:
 
 
 # words and the marks around them, which note_html() reads without a full parse, and the
-# marks and constructs that a short path must leave to it (one list to draw from: cheap)
+# marks and constructs that a short path must leave to it
 PIECES = (
     ["a", "Zé", "中ж", "٣7", "😀", "w", "word"] * 12
     + [" ", ",", ".", ":", "()", "/", "%41"] * 6
@@ -105,7 +106,7 @@ PIECES = (
         *["\n[a]: /u", "\n[^1]: f", "\n1. ", "\n2) ", "\n10.", "\n\n", "\n", "  \n", " "],
     ]
 )
-NOTE_TEXTS = st.lists(st.sampled_from(PIECES), max_size=10).map("".join)
+NOTE_TEXTS = pieces(PIECES, max_size=10)
 
 
 @settings(max_examples=300, deadline=None)
