@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from storage.engine import upsert_insert
+from storage.engine import json_tuples, upsert_insert
 from storage.models import Sent
 from storage.tables import sent as SENT
 
 # "sent" from the claim on; the others say why a claimed message did not (surely) go out
 SentStatus = Literal["sent", "skipped", "done", "blocked", "unknown", "failed"]
 Key = tuple[int, date, str]  # (user, local day, kind): one ledger row
+
+# SQLite: a fan-out's keys as one JSON array (json_tuples), looked up by the primary key one
+# by one, where a tuple IN list scanned the whole table's index
+_KEYS, _USER, _DAY, _KIND = json_tuples("keys", 3)
+_PRESENT = (
+    select(SENT.c.user_id, SENT.c.day, SENT.c.kind)
+    .select_from(_KEYS)
+    .join(SENT, and_(SENT.c.user_id == _USER, SENT.c.day == _DAY, SENT.c.kind == _KIND))
+)
+# a DELETE has no join: SQLite searches the IN of a subquery by (user, day), each listed
+# user with each listed day (a fan-out's keys share a day or two)
+_RELEASE = delete(SENT).where(
+    tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(
+        select(_USER, _DAY, _KIND).select_from(_KEYS)
+    )
+)
+
+
+def _as_json(keys: list[Key]) -> str:
+    """The keys as json_tuples reads them (a day as its ISO date, as SQLite stores it)."""
+    return json.dumps([[user_id, day.isoformat(), kind] for user_id, day, kind in keys])
 
 
 @dataclass(frozen=True)
@@ -90,11 +112,14 @@ class Ledger:
         if not wanted:
             return set()
         with self._sessions() as s:
-            found = s.execute(
-                select(SENT.c.user_id, SENT.c.day, SENT.c.kind).where(
-                    tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(wanted)
-                )
-            ).all()
+            if s.get_bind().dialect.name == "sqlite":
+                found = s.execute(_PRESENT, {"keys": _as_json(wanted)}).all()
+            else:
+                found = s.execute(
+                    select(SENT.c.user_id, SENT.c.day, SENT.c.kind).where(
+                        tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(wanted)
+                    )
+                ).all()
         return {(user_id, day, kind) for user_id, day, kind in found}
 
     def release_many(self, keys: Iterable[Key]) -> None:
@@ -103,7 +128,11 @@ class Ledger:
         if not gone:
             return
         with self._sessions.begin() as s:
-            s.execute(delete(SENT).where(tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind).in_(gone)))
+            if s.get_bind().dialect.name == "sqlite":
+                s.execute(_RELEASE, {"keys": _as_json(gone)})
+            else:
+                key = tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind)
+                s.execute(delete(SENT).where(key.in_(gone)))
 
     def mark(
         self, user_id: int, day: date, kind: str, status: SentStatus, message_id: int | None = None

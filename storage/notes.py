@@ -26,7 +26,7 @@ from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.notes import NoteDraft
-from storage.engine import by_column, is_transient, unnested
+from storage.engine import by_column, is_transient, json_tuples, unnested
 from storage.inbox import mark_done
 from storage.models import Action, Entry, Note
 from storage.tables import entries, notes
@@ -65,18 +65,10 @@ class NewMessage:
     album: str | None = None
 
 
-def _pairs(name: str) -> tuple[Any, Any, Any]:
-    """SQLite: a parameter holding a JSON array of pairs, as a table (json_each) and each
-    pair's two values. A tuple IN list is a scan of a whole index there (33 ms a group on
-    200,000 notes); a join from these rows is an index lookup a pair (a fixed statement)."""
-    rows = func.json_each(bindparam(name)).table_valued("value")
-    return rows, func.json_extract(rows.c.value, "$[0]"), func.json_extract(rows.c.value, "$[1]")
-
-
 # The group commit's statements, built once: each list is one parameter (an expanding IN
 # list, a JSON array, an array), so each group's statement is this one, not a new one for
 # SQLAlchemy to key and look up.
-_REFS, _CHAT, _MESSAGE = _pairs("refs")
+_REFS, _CHAT, _MESSAGE = json_tuples("refs", 2)
 _EXISTING = (
     select(notes.c.chat_id, notes.c.message_id, notes.c.id)
     .select_from(_REFS)
@@ -93,7 +85,7 @@ _DAY_COLUMNS = (entries.c.user_id, entries.c.key, entries.c.id, entries.c.start_
 _DAYS_PG = select(*_DAY_COLUMNS).where(
     tuple_(entries.c.user_id, entries.c.key).in_(bindparam("keys", expanding=True))
 )
-_KEYS, _USER, _KEY = _pairs("keys")
+_KEYS, _USER, _KEY = json_tuples("keys", 2)
 _DAYS = (
     select(*_DAY_COLUMNS)
     .select_from(_KEYS)

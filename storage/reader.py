@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.days import DayRange
 from bot.core.digest import TODO_PREFIXES, is_open_todo
 from bot.core.notes import NoteDraft, build_tree
+from storage.engine import json_tuples
 from storage.models import Entry, Note
 from storage.tables import entries as E
 from storage.trees import tree_rows, trees
+
+# SQLite: the (user, day) pairs of a reminder fan-out as one JSON array (json_tuples), each
+# day looked up by its unique key, where a tuple IN list scanned the whole index
+_DAYS, _USER, _KEY = json_tuples("days", 2)
+_COUNTS = (
+    select(E.c.user_id, E.c.key, func.count())
+    .select_from(_DAYS)
+    .join(E, and_(E.c.user_id == _USER, E.c.key == _KEY))
+    .join(Note, Note.entry_id == E.c.id)
+    .where(Note.deleted_at.is_(None))
+    .group_by(E.c.user_id, E.c.key)
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,10 @@ class Reader:
         if not wanted:
             return {}
         with self._sessions() as s:
+            if s.get_bind().dialect.name == "sqlite":
+                pairs = json.dumps(list(wanted))
+                rows = s.execute(_COUNTS, {"days": pairs}).all()
+                return {wanted[(user_id, key)]: int(count) for user_id, key, count in rows}
             rows = s.execute(
                 select(Entry.user_id, Entry.key, func.count())
                 .select_from(Note)
