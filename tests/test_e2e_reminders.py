@@ -7,6 +7,7 @@ import contextlib
 import copy
 import io
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from bot.telegram.scheduling import (
     schedule_user,
 )
 from bot.telegram.services import Batched, db
+from storage.ledger import Ledger
 from tests.conftest import USER, add_users, away
 from tests.fakepace import HeldPace, QuickPace
 
@@ -319,11 +321,14 @@ async def test_a_stop_mid_batch_gives_the_unsent_back_and_the_restart_sends_them
     stop gives them half a second, not 5 s: they cannot finish at this pace either way.)
     Once two are out, every later send waits for its turn until the stop (HeldPace): at 2
     sends/s one could otherwise be on the wire as the stop came, on a loaded machine, and
-    rightly read "unknown" (at most once), failing this test by chance."""
+    rightly read "unknown" (at most once), failing this test by chance. The give-back itself
+    is not cut short by the grace: on a loaded machine it once took longer, and the
+    reminders it was giving back read "sent" without being sent."""
     pace = HeldPace(lambda: len(reminders(fake)) >= 2)
     bot, clock, people, allowed = await due_crowd(start_bot, 60, rate_limit=2, pace=pace)
     svc, app = bot.exposed["services"], bot.exposed["app"]
     svc.due.grace = 0.5
+    svc.ledger = slow_give_back(svc.ledger, 0.7)  # a loaded database: longer than the grace
     for u in people:  # as their jobs queue them when they go off
         svc.due.put(Batched(remind_batch, (app, svc, u)))
     await bot.until(lambda: len(reminders(fake)) >= 2)
@@ -337,6 +342,18 @@ async def test_a_stop_mid_batch_gives_the_unsent_back_and_the_restart_sends_them
     await bot.until(svc.due.idle)
     assert all(svc.ledger.status(u, day, "reminder") == "sent" for u in people)
     assert sorted(m["chat"]["id"] for m in reminders(fake)) == people  # each once
+
+
+def slow_give_back(ledger: Ledger, seconds: float) -> Ledger:
+    """A copy of the ledger whose give-back of claims takes `seconds` more (in its thread)."""
+    slow = copy.copy(ledger)
+
+    def release_many(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return ledger.release_many(*args, **kwargs)
+
+    slow.release_many = release_many  # type: ignore[method-assign]
+    return slow
 
 
 async def test_a_crash_mid_batch_sends_nothing_twice(fake: FakeBotAPI, start_bot: Any) -> None:

@@ -38,6 +38,10 @@ JOBS_IN_FLIGHT = 4  # reminders and digests worked on at once (30/s needs no mor
 # can leave up to JOBS_IN_FLIGHT batches claimed and unsent: at most once, never twice)
 BATCH = 10
 STOP_GRACE = 5.0  # seconds the reminders being sent get to finish when the bot stops
+# seconds a piece cancelled at a stop gets to give back what it claimed and did not send (one
+# short transaction): apart from the grace, which a test may shorten, so that a loaded
+# database is not cut off mid-give-back (those reminders would read "sent", never sent)
+GIVE_BACK_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class Backlog:
             for task in late:
                 task.cancel()
             if late:
-                await asyncio.wait(late, timeout=self.grace)
+                await asyncio.wait(late, timeout=GIVE_BACK_GRACE)
         return dropped
 
     async def _work(self) -> None:
