@@ -11,6 +11,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.telegram.ratelimit import (
+    MAX_FLOOD_WAIT,
     REACTIONS_PER_SECOND,
     JournalRateLimiter,
     SendWindow,
@@ -134,6 +135,8 @@ async def test_one_send_a_second_per_private_chat_but_reactions_are_free() -> No
 def test_retry_after_in_either_shape() -> None:
     assert retry_after_seconds(RetryAfter(5)) == 5.0
     assert retry_after_seconds(RetryAfter(timedelta(seconds=2.5))) == 2.5
+    # a crafted or absurd wait is waited out for at most MAX_FLOOD_WAIT, then asked again
+    assert retry_after_seconds(RetryAfter(10**9)) == MAX_FLOOD_WAIT == 300.0
 
 
 async def test_a_chat_bucket_lets_a_burst_through_then_paces() -> None:

@@ -10,7 +10,7 @@ from telegram.ext import ExtBot
 
 from bot.emulator import FakeBotAPI
 from bot.telegram.acks import Acks
-from bot.telegram.ratelimit import JournalRateLimiter
+from bot.telegram.ratelimit import MAX_FLOOD_WAIT, JournalRateLimiter
 from bot.telegram.wire import Answer, ReactionWire, WireError
 from tests.fakepace import FakePace
 
@@ -73,6 +73,23 @@ async def test_a_429_pauses_reactions_and_the_reaction_goes_again(own_wire: bool
         assert [c.params.get("_failed") for c in calls] == [429, None]
         assert calls[1].at - calls[0].at >= 2.0
         assert limiter.flood_waits == 1
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize("own_wire", [False, True])
+async def test_an_absurd_flood_wait_is_waited_out_for_at_most_five_minutes(
+    own_wire: bool,
+) -> None:
+    """A 429 asking for 10**9 s (crafted, or a bug) holds the ✍ for MAX_FLOOD_WAIT, not
+    for ever: then the reaction goes again (a real longer wait would answer 429 again)."""
+    fake = FakeBotAPI().start()
+    try:
+        fake.fail(REACTION, 429, "Too Many Requests: retry after 1000000000", retry_after=10**9)
+        await _react(fake, own_wire, [5], 2)
+        calls = fake.calls_to(REACTION)
+        assert [c.params.get("_failed") for c in calls] == [429, None]
+        assert MAX_FLOOD_WAIT <= calls[1].at - calls[0].at <= MAX_FLOOD_WAIT + 1
     finally:
         fake.stop()
 

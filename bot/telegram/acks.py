@@ -11,7 +11,13 @@ from telegram import ReactionTypeEmoji
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.telegram.ratelimit import JournalRateLimiter, LoopPace, Pace, retry_after_seconds
+from bot.telegram.ratelimit import (
+    JournalRateLimiter,
+    LoopPace,
+    Pace,
+    flood_wait,
+    retry_after_seconds,
+)
 from bot.telegram.wire import ReactionWire, WireError
 
 log = logging.getLogger(__name__)
@@ -107,6 +113,7 @@ class Acks:
             return None
         wait = answer.retry_after
         if wait is not None:
+            wait = flood_wait(wait)
             if self._limiter is not None:
                 self._limiter.reaction_refused(wait)
             return wait

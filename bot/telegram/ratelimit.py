@@ -227,9 +227,22 @@ class JournalRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
 
+# The longest flood-control wait taken as told. Telegram's are seconds to minutes; a longer
+# one (or a crafted 10**9) is waited out this long, and a send that is still too early gets
+# another 429 with the rest: a few requests more, where trusting it could stop every send
+# (or every ✍) for years.
+MAX_FLOOD_WAIT = 300.0
+
+
+def flood_wait(seconds: float) -> float:
+    """A 429's wait as it is waited out: at most MAX_FLOOD_WAIT, never negative."""
+    return min(max(seconds, 0.0), MAX_FLOOD_WAIT)
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked us to wait, whether PTB gives an int or a timedelta."""
+    """How long Telegram asked us to wait, whether PTB gives an int or a timedelta (at most
+    MAX_FLOOD_WAIT)."""
     # PTB 22 warns on reading `retry_after` while it moves from int to timedelta;
     # the private field already holds the timedelta
     delay = exc._retry_after if hasattr(exc, "_retry_after") else exc.retry_after
-    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+    return flood_wait(delay.total_seconds() if isinstance(delay, timedelta) else float(delay))
