@@ -209,6 +209,7 @@ class Intake:
         self._media: set[int] = set()  # updates whose media download failed this time
         self._media_tries: dict[int, int] = {}  # update_id → failed downloads before this try
         self._waiting = 0  # updates in the inbox waiting for a new try of their media
+        self.media_deferred = 0  # new tries of media put off so far (the tests wait on it)
         self.media_retry = MEDIA_RETRY
         self.max_media_retries = MAX_MEDIA_RETRIES
         self.locks = locks  # PostgreSQL: per-chat locks shared with other replicas
@@ -669,6 +670,7 @@ class Intake:
                 pause = min(self.media_retry * 2 ** (tries - 1), MAX_MEDIA_PAUSE)
                 await db(self.inbox.defer, row.id, timedelta(seconds=pause))
                 self._waiting += tries == 1
+                self.media_deferred += 1
                 log.info("update %s: a download failed; next try in %.0f s", row.update_id, pause)
                 return
         except Exception as exc:
