@@ -20,7 +20,13 @@ from bot.core.frontmatter import clean_front_matter
 from bot.core.liquid import unwrap_raw
 from bot.core.mdparser import clean_text, in_fences, parser
 from bot.core.notes import LIST_LEVELS, MAX_DEPTH, NoteDraft
-from bot.core.sanitize import is_rule, neutralize_line, opens_block, safe_heading
+from bot.core.sanitize import (
+    defang_lines,
+    neutralize_line,
+    opens_block_pattern,
+    rule_pattern,
+    safe_heading,
+)
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -177,7 +183,14 @@ def _chunks(lines: list[str]) -> list[tuple[int, int]]:
 # (sanitize.opens_block). Any other chunk goes through markdown-it; tests/test_journal_shortcut.py
 # holds the two paths equal.
 _PLAIN_HEADING = re.compile(r"(#{1,6}) ([^\s#|](?:[^#\t|]*[^\s#|])?)")
-_PLAIN_ITEM = re.compile(r"( *)[-+*] ([^\s|][^\t|]*)")
+# Every line of a chunk's body at once (re.M: `$` is a line's end): a bullet that is no
+# thematic break (sanitize.is_rule) and whose text opens no block (sanitize.opens_block), the
+# text's characters none of tab, `|` and a line break. findall gives (rule, indent, opens,
+# text) for each line that is one; a body is plain when every line gave one.
+_PLAIN_ITEMS = re.compile(
+    rf"^(?! *{rule_pattern('r')})( *)[-+*] (?!{opens_block_pattern('o')})([^\s|][^\t|\n]*)$",
+    re.M,
+)
 
 
 def _plain_unit(part: list[str], first: int) -> _Unit | None:
@@ -190,20 +203,29 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
         start += 1
     while end > start and not part[end - 1].strip():
         end -= 1
+    body = "\n".join(part[start:end])
+    items = _PLAIN_ITEMS.findall(body)
+    if len(items) != end - start:
+        return None
+    # one search for the chunk: neutralize_line() of a text that opens no block and has
+    # nothing to defang is the text without its trailing white space, unless it starts with `*`
+    defang = defang_lines(body)
     roots: list[NoteDraft] = []
     open_items: list[tuple[int, list[NoteDraft]]] = []  # (content column, children)
-    for n in range(start, end):
-        m = _PLAIN_ITEM.fullmatch(part[n])
-        if m is None or is_rule(part[n]) or opens_block(m.group(2)):
-            return None
-        indent = len(m.group(1))
+    for n, (_, spaces, _, raw) in enumerate(items):
+        indent = len(spaces)
         while open_items and indent < open_items[-1][0]:
             open_items.pop()
         column, siblings = open_items[-1] if open_items else (0, roots)
         if indent - column > 3 or len(open_items) >= MAX_DEPTH:
             return None  # deep lists go to markdown-it, which reads LIST_LEVELS (and says so)
-        text, done = strip_done(neutralize_line(m.group(2)))
-        draft = NoteDraft(text=text, done=done)
+        text = raw.rstrip()
+        if text[0] == "*" or n in defang:
+            text = neutralize_line(raw)
+        done = False
+        if text[:2] == "~~":
+            text, done = strip_done(text)
+        draft = NoteDraft(text, "item", False, done)
         siblings.append(draft)
         open_items.append((indent + 2, draft.children))
     return _Unit(len(head.group(1)), safe_heading(head.group(2)), first, roots)

@@ -296,11 +296,21 @@ def neutralize(text: str, *, allow_rule: bool = False) -> str:  # allow_rule: a 
 # What a line can open in the journal's parser besides a paragraph (a superset: a line that
 # does not match is one paragraph line, whatever follows it in a list item; any white space
 # after a marker, as neutralize() also escapes `#` before a full-width space)
-_RULE = r"([-*_])(?:[ \t]*\1){2,}[ \t]*$"  # a thematic break (its group is \1 wherever used)
-_OPENS_BLOCK = re.compile(
-    r"\s|$|>|#{1,6}(?:\s|$)|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|\[.*\]:|" + _RULE
-)
-_RULE_LINE = re.compile(r" *" + _RULE)
+def rule_pattern(group: str) -> str:
+    """A thematic break's regex source (at its first marker), the marker a group `group`:
+    patterns that combine several of these need each its own name."""
+    return rf"(?P<{group}>[-*_])(?:[ \t]*(?P={group})){{2,}}[ \t]*$"
+
+
+def opens_block_pattern(group: str) -> str:
+    """The regex source of opens_block() (its thematic break's group called `group`)."""
+    return r"\s|$|>|#{1,6}(?:\s|$)|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|\[.*\]:|" + (
+        rule_pattern(group)
+    )
+
+
+_OPENS_BLOCK = re.compile(opens_block_pattern("rule"))
+_RULE_LINE = re.compile(r" *" + rule_pattern("rule"))
 
 
 def is_rule(line: str) -> bool:
@@ -311,6 +321,12 @@ def is_rule(line: str) -> bool:
 def opens_block(line: str) -> bool:
     """Whether markdown-it might read this line as more than a paragraph line."""
     return _OPENS_BLOCK.match(line) is not None
+
+
+def defang_lines(text: str) -> set[int]:
+    """The (0-based) lines of the text that hold something defang_line() escapes: neutralize()
+    leaves the characters of every other line as they are."""
+    return {text.count("\n", 0, m.start()) for m in _SUSPECT.finditer(text)}
 
 
 def neutralize_line(line: str) -> str:
