@@ -158,7 +158,7 @@ def _import(
     report = ImportReport(
         days=len({d.days.key for d in parsed.days}),
         sections=sum(1 for s in parsed.sections if s.title is not None),
-        notes=parsed.note_count,
+        notes=0,  # counted below: every note is one row (parsed.note_count walked them again)
         anomalies=[str(a) for a in parsed.anomalies],
     )
     entries: dict[str, dict[str, object]] = {}
@@ -175,6 +175,7 @@ def _import(
                            end_date=day.days.end, title=None, level=2, position=0))  # fmt: skip
         rows.extend(_flatten(day.source.key, key, day.notes, tops.get(key, 0)))
         tops[key] = tops.get(key, 0) + len(day.notes)
+    report.notes = len(rows)
     with engine.connect() as s, _big_cache(s):  # left without commit(): rolled back
         existing_entries = dict(
             s.execute(select(E.c.key, E.c.id).where(E.c.user_id == user_id)).all()

@@ -289,7 +289,8 @@ def parse_journal(text: str, *, shortcut: bool = True) -> ParsedJournal:
     lines = clean_text(text).split("\n")
     unwrap_raw(lines)
     out = ParsedJournal()
-    for n, raw in enumerate(lines):
+    wide = "\u3000" in text or "\u00a0" in text  # else no line can match: none is looked at
+    for n, raw in enumerate(lines if wide else ()):
         m = _FULLWIDTH_HEADING.match(raw)
         if m:  # `##　2021-4-8`: CommonMark wants an ASCII space; its author meant a heading
             lines[n] = f"{m.group(1)} {m.group(2)}"
