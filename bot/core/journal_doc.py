@@ -212,11 +212,13 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
     defang = defang_lines(body)
     roots: list[NoteDraft] = []
     open_items: list[tuple[int, list[NoteDraft]]] = []  # (content column, children)
+    column, siblings = 0, roots  # the last open item's (or the roots')
     for n, (_, spaces, _, raw) in enumerate(items):
         indent = len(spaces)
-        while open_items and indent < open_items[-1][0]:
-            open_items.pop()
-        column, siblings = open_items[-1] if open_items else (0, roots)
+        if indent < column:
+            while open_items and indent < open_items[-1][0]:
+                open_items.pop()
+            column, siblings = open_items[-1] if open_items else (0, roots)
         if indent - column > 3 or len(open_items) >= MAX_DEPTH:
             return None  # deep lists go to markdown-it, which reads LIST_LEVELS (and says so)
         text = raw.rstrip()
@@ -225,9 +227,10 @@ def _plain_unit(part: list[str], first: int) -> _Unit | None:
         done = False
         if text[:2] == "~~":
             text, done = strip_done(text)
-        draft = NoteDraft(text, "item", False, done)
-        siblings.append(draft)
-        open_items.append((indent + 2, draft.children))
+        children: list[NoteDraft] = []
+        siblings.append(NoteDraft(text, "item", False, done, False, children))
+        open_items.append((indent + 2, children))
+        column, siblings = indent + 2, children
     return _Unit(len(head.group(1)), safe_heading(head.group(2)), first, roots)
 
 
