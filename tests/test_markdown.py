@@ -18,7 +18,7 @@ from bot.core.entities import Entity
 from bot.core.mdparser import can_strike, parser
 from bot.core.notes import NoteDraft
 from bot.core.render import render_body
-from bot.core.sanitize import neutralize
+from bot.core.sanitize import defang_line, defang_lines, neutralize
 from tests.test_view import shows_every_word
 
 HOSTILE = [
@@ -59,6 +59,15 @@ def test_hostile_texts_stay_one_bullet(text: str) -> None:
     assert drafts[0].text == safe
     tokens = parser(front_matter=False).parse("\n".join(render_body([NoteDraft(text=safe)])))
     assert not [t for t in tokens if t.type in {"heading_open", "hr", "html_block"}]
+
+
+@given(st.lists(st.sampled_from(["\n", "<b", "](", "{:", "[a]:", "x", " "]), max_size=30))
+def test_defang_lines_are_the_lines_defang_line_changes(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    lines = text.split("\n")
+    assert defang_lines(text) >= {n for n, line in enumerate(lines) if defang_line(line) != line}
+    for n in defang_lines(text):
+        assert any(mark in lines[n] for mark in ("<", "](", "{:", "]:"))
 
 
 def test_script_links_are_defanged() -> None:

@@ -326,7 +326,15 @@ def opens_block(line: str) -> bool:
 def defang_lines(text: str) -> set[int]:
     """The (0-based) lines of the text that hold something defang_line() escapes: neutralize()
     leaves the characters of every other line as they are."""
-    return {text.count("\n", 0, m.start()) for m in _SUSPECT.finditer(text)}
+    found: set[int] = set()
+    line = at = 0
+    for m in _SUSPECT.finditer(text):
+        # the line breaks since the last match only: counting from the start each time made
+        # a day of 50,000 linked bullets cost 18 s of CPU
+        line += text.count("\n", at, m.start())
+        at = m.start()
+        found.add(line)
+    return found
 
 
 def neutralize_line(line: str) -> str:
