@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +180,18 @@ def json_tuples(name: str, width: int) -> tuple[Any, ...]:
     """
     rows = func.json_each(bindparam(name)).table_valued("value")
     return (rows, *(func.json_extract(rows.c.value, f"$[{n}]") for n in range(width)))
+
+
+def json_rows(rows: Iterable[Sequence[Any]]) -> str:
+    """The parameter json_tuples() reads: the tuples as one JSON array (a date as its ISO
+    date, as SQLite stores it)."""
+    return json.dumps(list(rows), default=_json_date)
+
+
+def _json_date(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 def by_column(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:

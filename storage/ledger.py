@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +11,7 @@ from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from storage.engine import json_tuples, upsert_insert
+from storage.engine import json_rows, json_tuples, upsert_insert
 from storage.models import Sent
 from storage.tables import sent as SENT
 
@@ -35,11 +34,6 @@ _RELEASE = delete(SENT).where(
         select(_USER, _DAY, _KIND).select_from(_KEYS)
     )
 )
-
-
-def _as_json(keys: list[Key]) -> str:
-    """The keys as json_tuples reads them (a day as its ISO date, as SQLite stores it)."""
-    return json.dumps([[user_id, day.isoformat(), kind] for user_id, day, kind in keys])
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,7 @@ class Ledger:
             return set()
         with self._sessions() as s:
             if s.get_bind().dialect.name == "sqlite":
-                found = s.execute(_PRESENT, {"keys": _as_json(wanted)}).all()
+                found = s.execute(_PRESENT, {"keys": json_rows(wanted)}).all()
             else:
                 found = s.execute(
                     select(SENT.c.user_id, SENT.c.day, SENT.c.kind).where(
@@ -129,7 +123,7 @@ class Ledger:
             return
         with self._sessions.begin() as s:
             if s.get_bind().dialect.name == "sqlite":
-                s.execute(_RELEASE, {"keys": _as_json(gone)})
+                s.execute(_RELEASE, {"keys": json_rows(gone)})
             else:
                 key = tuple_(SENT.c.user_id, SENT.c.day, SENT.c.kind)
                 s.execute(delete(SENT).where(key.in_(gone)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -26,7 +25,7 @@ from bot.core.capture import is_bare_image
 from bot.core.clock import Clock
 from bot.core.days import DayRange
 from bot.core.notes import NoteDraft
-from storage.engine import by_column, is_transient, json_tuples, unnested
+from storage.engine import by_column, is_transient, json_rows, json_tuples, unnested
 from storage.inbox import mark_done
 from storage.models import Action, Entry, Note
 from storage.tables import entries, notes
@@ -341,7 +340,7 @@ class Notes:
             chats, message_ids = [chat for chat, _ in refs], [message for _, message in refs]
             found = s.execute(_EXISTING_PG, {"chats": chats, "messages": message_ids}).all()
         else:
-            found = s.execute(_EXISTING, {"refs": json.dumps(refs)}).all()
+            found = s.execute(_EXISTING, {"refs": json_rows(refs)}).all()
         existing = {(chat, message): note_id for chat, message, note_id in found}
         new = [m for m in messages if (m.ref.chat_id, m.ref.message_id) not in existing]
         tops: dict[int, int | None] = {}
@@ -402,7 +401,7 @@ class Notes:
         if s.get_bind().dialect.name == "postgresql":
             found = s.execute(_DAYS_PG, {"keys": keys}).all()
         else:
-            found = s.execute(_DAYS, {"keys": json.dumps(keys)}).all()
+            found = s.execute(_DAYS, {"keys": json_rows(keys)}).all()
         days = {(user_id, key): (entry_id, start) for user_id, key, entry_id, start, _ in found}
         tops.update((entry_id, top) for _, _, entry_id, _, top in found)
         missing = {(u, d.key): d for u, d in wanted if (u, d.key) not in days}

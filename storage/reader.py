@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.days import DayRange
 from bot.core.digest import TODO_PREFIXES, is_open_todo
 from bot.core.notes import NoteDraft, build_tree
-from storage.engine import json_tuples
+from storage.engine import json_rows, json_tuples
 from storage.models import Entry, Note
 from storage.tables import entries as E
 from storage.trees import tree_rows, trees
@@ -77,8 +76,7 @@ class Reader:
             return {}
         with self._sessions() as s:
             if s.get_bind().dialect.name == "sqlite":
-                pairs = json.dumps(list(wanted))
-                rows = s.execute(_COUNTS, {"days": pairs}).all()
+                rows = s.execute(_COUNTS, {"days": json_rows(wanted)}).all()
                 return {wanted[(user_id, key)]: int(count) for user_id, key, count in rows}
             rows = s.execute(
                 select(Entry.user_id, Entry.key, func.count())
